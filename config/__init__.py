@@ -1,0 +1,1 @@
+"""Settings from the environment and runtime wiring (engines, Redis, queues, vendor clients)."""

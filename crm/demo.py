@@ -1,0 +1,188 @@
+"""Demo data: centers, users and a few hundred past consultations (idempotent).
+
+Past cases become closed tickets with their PIO-NET fields; one case in twenty arrives as a new,
+open consultation instead, so a counselor has work waiting in the demo.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+from typing import Any
+
+from sqlmodel import Session, select
+
+from channels.base import ChannelKind, InboundMessage
+from config.settings import Settings
+from crm.db import make_engine
+from crm.intake import record_inbound
+from crm.models import (
+    Center,
+    Contact,
+    ContactIdentity,
+    Direction,
+    Message,
+    Note,
+    Role,
+    Ticket,
+    TicketStatus,
+    User,
+)
+from crm.schema import migrate
+from crm.security import hash_password
+
+DEMO_PASSWORD = "madoguchi-demo"
+JST = timezone(timedelta(hours=9))
+OPEN_EVERY = 20
+
+
+def read_demo_file(name: str) -> Any:
+    text = resources.files("crm").joinpath("demo_data", name).read_text(encoding="utf-8")
+    if name.endswith(".jsonl"):
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return json.loads(text)
+
+
+def load_demo(settings: Settings) -> str:
+    """Load (or top up) the demo data set; returns a summary with the demo logins."""
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        centers = _load_centers(session, read_demo_file("centers.json"))
+        users = _load_users(session, read_demo_file("users.json"), centers)
+        closed, opened = _load_cases(session, read_demo_file("cases.jsonl"), centers)
+        session.commit()
+    _index_knowledge(settings)
+    engine.dispose()
+    logins = ", ".join(sorted(users)[:6])
+    return (
+        f"demo data: {len(centers)} centers, {len(users)} users, {closed} past cases, {opened} open consultations\n"
+        f"log in with any demo user (e.g. {logins}) and the password {DEMO_PASSWORD!r}"
+    )
+
+
+def _load_centers(session: Session, rows: list[dict[str, Any]]) -> dict[str, Center]:
+    centers = {c.code: c for c in session.exec(select(Center)).all()}
+    fields = ("name", "prefecture", "level", "parent_code", "postal_prefixes", "hours", "closed_dates", "backup_rules")
+    for row in rows:
+        center = centers.get(row["code"]) or Center(code=row["code"], name=row["name"], prefecture=row["prefecture"])
+        for field in fields:
+            if field in row:
+                setattr(center, field, row[field])
+        session.add(center)
+        centers[center.code] = center
+    session.flush()
+    return centers
+
+
+def _load_users(session: Session, rows: list[dict[str, Any]], centers: dict[str, Center]) -> list[str]:
+    existing = {u.username for u in session.exec(select(User)).all()}
+    password_hash = hash_password(DEMO_PASSWORD)
+    for row in rows:
+        if row["username"] in existing:
+            continue
+        center = centers.get(row.get("center_code") or "")
+        session.add(
+            User(
+                username=row["username"],
+                display_name=row.get("display_name", row["username"]),
+                password_hash=password_hash,
+                role=Role(row.get("role", "counselor")),
+                center_id=center.id if center else None,
+                skills=row.get("skills", []),
+                languages=row.get("languages", ["ja"]),
+                qualifications=row.get("qualifications", []),
+                capacity=row.get("capacity", {"voice": 1, "line": 3, "email": 5}),
+            )
+        )
+    session.flush()
+    return [row["username"] for row in rows]
+
+
+def _load_cases(session: Session, rows: list[dict[str, Any]], centers: dict[str, Center]) -> tuple[int, int]:
+    done = {
+        m.external_id
+        for m in session.exec(select(Message).where(Message.external_id.startswith("demo:"))).all()  # type: ignore[union-attr]
+    }
+    closed = opened = 0
+    for i, row in enumerate(rows):
+        center = centers.get(row.get("center_code", "")) or next(iter(centers.values()))
+        external_id = f"demo:{row['id']}"
+        if external_id in done:
+            continue
+        if i % OPEN_EVERY == OPEN_EVERY - 1:
+            _open_case(session, row, center, external_id)
+            opened += 1
+        else:
+            _closed_case(session, row, center, external_id)
+            closed += 1
+    return closed, opened
+
+
+def _closed_case(session: Session, row: dict[str, Any], center: Center, external_id: str) -> None:
+    received = _jst_noon(row.get("received_on", "2025-01-01"))
+    contact = Contact(age_band=row.get("age_band"), gender=row.get("gender"), occupation=row.get("occupation"))
+    session.add(contact)
+    session.flush()
+    channel = row.get("channel", "voice")
+    session.add(ContactIdentity(contact_id=contact.id, channel=channel, external_id=f"demo-{row['id']}"))  # type: ignore[arg-type]
+    ticket = Ticket(
+        center_id=center.id,  # type: ignore[arg-type]
+        contact_id=contact.id,  # type: ignore[arg-type]
+        channel=channel,
+        status=TicketStatus.CLOSED,
+        subject=row.get("subject", "")[:200],
+        summary=row.get("summary", ""),
+        product_category=row.get("product_category"),
+        sales_method=row.get("sales_method"),
+        content_keywords=row.get("content_keywords", []),
+        contract_amount=row.get("contract_amount"),
+        paid_amount=row.get("paid_amount"),
+        outcome=row.get("outcome"),
+        serious_accident=bool(row.get("serious_accident")),
+        created_at=received,
+        updated_at=received,
+        resolved_at=received,
+        closed_at=received,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(
+        Message(
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            direction=Direction.INBOUND,
+            channel=channel,
+            external_id=external_id,
+            body=row.get("consumer_message", ""),
+            sent_at=received,
+            created_at=received,
+        )
+    )
+    if row.get("advice"):
+        session.add(Note(ticket_id=ticket.id, body=row["advice"], kind="advice", created_at=received))  # type: ignore[arg-type]
+
+
+def _open_case(session: Session, row: dict[str, Any], center: Center, external_id: str) -> None:
+    channel = ChannelKind(row.get("channel", "line")) if row.get("channel") in ("line", "email", "voice") else ChannelKind.LINE
+    msg = InboundMessage(
+        channel=channel,
+        external_id=external_id,
+        sender=f"demo-{row['id']}",
+        text=row.get("consumer_message", ""),
+        at=_jst_noon(row.get("received_on", "2026-11-20")),
+    )
+    record_inbound(session, msg, center_id=center.id)  # type: ignore[arg-type]
+
+
+def _jst_noon(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=12, tzinfo=JST)
+
+
+def _index_knowledge(settings: Settings) -> None:
+    """Index past cases and references when the knowledge package provides an indexer."""
+    try:
+        from knowledge.service import index_demo_knowledge  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    index_demo_knowledge(settings)

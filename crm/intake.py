@@ -1,0 +1,223 @@
+"""Turn a normalized inbound message into a consultation record (相談).
+
+``record_inbound`` resolves the contact by channel identity, appends to the contact's open ticket at
+the center or opens one, and stores the message: idempotent on (channel, external_id). The caller
+owns the transaction; the ``MessageReceived`` event is published when it commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from channels.base import InboundMessage
+from crm.events import MessageReceived, SeriousAccidentSuspected, record_event
+from crm.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Contact,
+    ContactIdentity,
+    Direction,
+    Message,
+    MessageStatus,
+    Ticket,
+    TicketStatus,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+SUBJECT_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    ticket_id: int
+    message_id: int
+    contact_id: int
+    created_ticket: bool
+    duplicate: bool = False
+
+
+def record_inbound(session: Session, msg: InboundMessage, *, center_id: int) -> IntakeResult:
+    """Store ``msg`` on the right ticket; a message seen before returns the earlier result."""
+    existing = _find_message(session, msg.channel.value, msg.external_id)
+    if existing is not None:
+        return _duplicate_result(session, existing)
+    identity = ensure_identity(
+        session, channel=msg.channel.value, external_id=msg.sender, display_name=msg.sender_display_name
+    )
+    ticket, created = _open_ticket_for(session, identity.contact_id, center_id, msg)
+    message = Message(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        direction=Direction.INBOUND,
+        channel=msg.channel.value,
+        external_id=msg.external_id,
+        kind=msg.kind,
+        body=msg.text,
+        status=MessageStatus.RECEIVED,
+        meta=dict(msg.metadata),
+        sent_at=msg.at.astimezone(UTC) if msg.at.tzinfo else msg.at.replace(tzinfo=UTC),
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        # Another worker stored the same message between our check and insert.
+        existing = _find_message(session, msg.channel.value, msg.external_id)
+        if existing is None:
+            raise
+        return _duplicate_result(session, existing)
+    for att in msg.attachments:
+        session.add(
+            Attachment(
+                message_id=message.id,  # type: ignore[arg-type]
+                filename=att.filename,
+                content_type=att.content_type,
+                size=att.size,
+                external_ref=att.external_ref,
+                status="pending" if att.external_ref else "stored",
+            )
+        )
+    _after_consumer_message(session, ticket, msg.text)
+    record_event(
+        session,
+        MessageReceived(
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            message_id=message.id,  # type: ignore[arg-type]
+            center_id=center_id,
+            channel=msg.channel.value,
+            ticket_created=created,
+        ),
+    )
+    return IntakeResult(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        message_id=message.id,  # type: ignore[arg-type]
+        contact_id=identity.contact_id,
+        created_ticket=created,
+    )
+
+
+def ensure_identity(
+    session: Session, *, channel: str, external_id: str, display_name: str | None = None
+) -> ContactIdentity:
+    """Find or create the contact behind a channel identity, locked for this transaction.
+
+    The row lock (PostgreSQL) serializes concurrent messages of one consumer, so two workers never
+    open two tickets for the same person at once.
+    """
+    identity = _locked_identity(session, channel, external_id)
+    if identity is not None:
+        return identity
+    try:
+        with session.begin_nested():
+            contact = Contact()
+            session.add(contact)
+            session.flush()
+            identity = ContactIdentity(
+                contact_id=contact.id,  # type: ignore[arg-type]
+                channel=channel,
+                external_id=external_id,
+                display_name=display_name,
+            )
+            session.add(identity)
+            session.flush()
+        return identity
+    except IntegrityError:
+        identity = _locked_identity(session, channel, external_id)
+        if identity is None:
+            raise
+        return identity
+
+
+def _locked_identity(session: Session, channel: str, external_id: str) -> ContactIdentity | None:
+    stmt = select(ContactIdentity).where(
+        ContactIdentity.channel == channel, ContactIdentity.external_id == external_id
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return session.exec(stmt).first()
+
+
+def _open_ticket_for(
+    session: Session, contact_id: int, center_id: int, msg: InboundMessage
+) -> tuple[Ticket, bool]:
+    ticket = session.exec(
+        select(Ticket)
+        .where(
+            Ticket.contact_id == contact_id,
+            Ticket.center_id == center_id,
+            col(Ticket.status).in_(OPEN_STATUSES),
+        )
+        .order_by(col(Ticket.created_at).desc())
+    ).first()
+    if ticket is not None:
+        return ticket, False
+    ticket = Ticket(
+        center_id=center_id,
+        contact_id=contact_id,
+        channel=msg.channel.value,
+        status=TicketStatus.NEW,
+        subject=subject_from(msg.text),
+        language=(msg.language or "ja")[:16],
+    )
+    session.add(ticket)
+    session.flush()
+    return ticket, True
+
+
+def subject_from(text: str) -> str:
+    """A one-line subject from the first words of a message (NFKC for tidy display widths)."""
+    line = unicodedata.normalize("NFKC", text).strip().splitlines()[0] if text.strip() else ""
+    return line[:SUBJECT_LENGTH] or "(no text)"
+
+
+def _after_consumer_message(session: Session, ticket: Ticket, text: str) -> None:
+    if ticket.status == TicketStatus.WAITING_ON_CONSUMER:
+        ticket.status = TicketStatus.ASSIGNED if ticket.assignee_id else TicketStatus.QUEUED
+    reasons = detect_serious_accident(text)
+    if reasons and not ticket.serious_accident:
+        ticket.serious_accident = True
+        record_event(
+            session,
+            SeriousAccidentSuspected(
+                ticket_id=ticket.id,  # type: ignore[arg-type]
+                center_id=ticket.center_id,
+                reasons=tuple(reasons),
+            ),
+        )
+    ticket.updated_at = utcnow()
+    ticket.version += 1
+    session.add(ticket)
+
+
+def detect_serious_accident(text: str) -> list[str]:
+    """Reasons to suspect a 重大事故等 (knowledge.accident), or none if that module is absent."""
+    try:
+        from knowledge.accident import detect_serious_accident as detect
+    except ImportError:
+        return []
+    return list(detect(text))
+
+
+def _find_message(session: Session, channel: str, external_id: str) -> Message | None:
+    return session.exec(
+        select(Message).where(Message.channel == channel, Message.external_id == external_id)
+    ).first()
+
+
+def _duplicate_result(session: Session, message: Message) -> IntakeResult:
+    ticket = session.get(Ticket, message.ticket_id)
+    assert ticket is not None
+    return IntakeResult(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        message_id=message.id,  # type: ignore[arg-type]
+        contact_id=ticket.contact_id,
+        created_ticket=False,
+        duplicate=True,
+    )

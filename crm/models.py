@@ -1,0 +1,282 @@
+"""SQLModel tables of the consultation record (相談) and its surroundings.
+
+Identifying data about a consumer (name, phone, address) lives only in :class:`ContactPersonalData`
+and :class:`ContactIdentity`; :class:`Contact` holds the non-identifying attributes that statistics
+and cross-center sharing may use (年代, 性別, 職業, 地域).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC (SQLModel's UTCDateTime columns refuse naive datetimes)."""
+    return datetime.now(UTC)
+
+
+def json_column() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+def json_dict_column() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Role(StrEnum):
+    COUNSELOR = "counselor"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"
+    QUEUED = "queued"
+    OFFERED = "offered"
+    ASSIGNED = "assigned"
+    WAITING_ON_CONSUMER = "waiting_on_consumer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_STATUSES = (
+    TicketStatus.NEW,
+    TicketStatus.QUEUED,
+    TicketStatus.OFFERED,
+    TicketStatus.ASSIGNED,
+    TicketStatus.WAITING_ON_CONSUMER,
+)
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class MessageStatus(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    RETRACTED = "retracted"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class InboundEventStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class Center(SQLModel, table=True):
+    """A 消費生活センター / 相談窓口. ``hours`` maps weekday (mon..sun) to [["09:00","17:00"], ...]."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=32)
+    name: str = Field(max_length=200)
+    prefecture: str = Field(max_length=16)
+    level: str = Field(default="municipal", max_length=16)  # municipal | prefectural | national
+    parent_code: str | None = Field(default=None, max_length=32)
+    postal_prefixes: list[str] = json_column()
+    hours: dict[str, Any] = json_dict_column()
+    closed_dates: list[str] = json_column()  # ISO dates the center is closed beyond public holidays
+    backup_rules: dict[str, Any] = json_dict_column()  # {"sat": "CODE", "sun": "CODE", "holiday": ..., "busy": ...}
+    timezone: str = Field(default="Asia/Tokyo", max_length=64)
+
+
+class User(SQLModel, table=True):
+    """A counselor (消費生活相談員), supervisor or admin."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=64)
+    display_name: str = Field(default="", max_length=100)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(default=Role.COUNSELOR, max_length=16)
+    center_id: int | None = Field(default=None, foreign_key="center.id", index=True)
+    skills: list[str] = json_column()
+    languages: list[str] = json_column()
+    qualifications: list[str] = json_column()
+    capacity: dict[str, int] = json_dict_column()  # per channel: {"voice": 1, "line": 3, "email": 5}
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    """The consumer (契約当事者 or 相談者), with non-identifying attributes only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    age_band: str | None = Field(default=None, max_length=16)  # 20歳未満, 20歳代, ..., 70歳以上, 不明
+    gender: str | None = Field(default=None, max_length=16)
+    occupation: str | None = Field(default=None, max_length=32)
+    region: str | None = Field(default=None, max_length=64)  # 都道府県・市町村
+    special_consideration: bool = False  # 高齢者・障害者等 (施行規則 第五条)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ContactPersonalData(SQLModel, table=True):
+    """Identifying data, kept apart from the case record; never shown outside the handling center."""
+
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True)
+    full_name: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    postal_code: str | None = Field(default=None, max_length=8)
+    address: str | None = Field(default=None, max_length=300)
+    consent_to_share: bool = False
+    consent_recorded_at: datetime | None = None
+
+
+class ContactIdentity(SQLModel, table=True):
+    """How a consumer appears on one channel (LINE userId, email address, phone number)."""
+
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_identity_channel_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=255)
+    display_name: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, max_length=16)
+    reachable: bool = True
+    profile_fetched_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Ticket(SQLModel, table=True):
+    """A consultation record (相談) with PIO-NET-style fields."""
+
+    __table_args__ = (Index("ix_ticket_center_status", "center_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    center_id: int = Field(foreign_key="center.id")
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    channel: str = Field(max_length=16)
+    status: TicketStatus = Field(default=TicketStatus.NEW, max_length=32)
+    priority: int = 0  # higher first; see routing.policy for how it is used
+    subject: str = Field(default="", max_length=200)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    product_category: str | None = Field(default=None, max_length=64)  # 商品・役務
+    sales_method: str | None = Field(default=None, max_length=64)  # 販売購入形態
+    content_keywords: list[str] = json_column()  # 内容キーワード
+    contract_amount: int | None = Field(default=None, sa_column=Column(BigInteger))  # 契約購入金額 (円)
+    paid_amount: int | None = Field(default=None, sa_column=Column(BigInteger))  # 既支払額 (円)
+    outcome: str | None = Field(default=None, max_length=64)  # 処理結果
+    serious_accident: bool = False  # 重大事故等 suspected or confirmed
+    special_consideration: bool = False
+    language: str = Field(default="ja", max_length=16)
+    required_skills: list[str] = json_column()
+    qualification_required: bool = False
+    assignee_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    queued_at: datetime | None = None
+    assigned_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = 0  # bumped on every change; compare-and-set for concurrent writers
+
+
+class Message(SQLModel, table=True):
+    """One message on a ticket's timeline; ``body`` is the original text as received or written."""
+
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_message_channel_external"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    direction: Direction = Field(max_length=16)
+    channel: str = Field(max_length=16)
+    external_id: str | None = Field(default=None, max_length=255)
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    kind: str = Field(default="text", max_length=16)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    status: MessageStatus = Field(default=MessageStatus.RECEIVED, max_length=16)
+    error: str | None = Field(default=None, max_length=500)
+    meta: dict[str, Any] = json_dict_column()
+    sent_at: datetime | None = None  # when the consumer sent it (inbound) or we sent it (outbound)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Attachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=127)
+    size: int = 0
+    sha256: str | None = Field(default=None, max_length=64)
+    storage_path: str | None = Field(default=None, max_length=500)
+    external_ref: str | None = Field(default=None, max_length=255)
+    status: str = Field(default="stored", max_length=16)  # pending | stored | too_large | failed
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Note(SQLModel, table=True):
+    """An internal note on a ticket; never sent to the consumer. ``author_id`` None = system note."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    kind: str = Field(default="note", max_length=16)  # note | system | transfer | escalation
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who read or changed what, and when (remote counselors: every ticket read is logged)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    action: str = Field(max_length=64)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=64)
+    detail: dict[str, Any] = json_dict_column()
+
+
+class OutboxItem(SQLModel, table=True):
+    """A send we owe the consumer, written in the same transaction as the outbound message."""
+
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True, unique=True)
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=255)
+    retry_key: str = Field(max_length=64)
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class InboundEvent(SQLModel, table=True):
+    """A verified webhook event stored raw before processing; unique per vendor event id."""
+
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_event_id", name="uq_inbound_channel_event"),
+        Index("ix_inbound_sender_status", "channel", "sender", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    provider_event_id: str = Field(max_length=128)
+    sender: str | None = Field(default=None, max_length=255)
+    occurred_at_ms: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    status: InboundEventStatus = Field(default=InboundEventStatus.PENDING, max_length=16)
+    error: str | None = Field(default=None, max_length=500)
+    received_at: datetime = Field(default_factory=utcnow)
+    processed_at: datetime | None = None

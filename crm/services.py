@@ -1,0 +1,173 @@
+"""Transactional actions on tickets. Each commits once; events are published after the commit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from crm.audit import write_audit
+from crm.errors import BadRequest, Conflict
+from crm.events import ReplyQueued, TicketChanged, TicketResolved, record_event
+from crm.queries import access_ticket, ticket_timeline
+from crm.schemas import MessagePublic, NotePublic, TicketDetail, TicketPublic
+from crm.models import (
+    ContactIdentity,
+    Direction,
+    Message,
+    MessageStatus,
+    Note,
+    OutboxItem,
+    Ticket,
+    TicketStatus,
+    User,
+    utcnow,
+)
+
+MAX_REPLY_CHARS = 20_000
+
+# Manual status changes a counselor may make; routing owns new/queued/offered/assigned moves.
+MANUAL_TRANSITIONS: dict[TicketStatus, set[TicketStatus]] = {
+    TicketStatus.NEW: {TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.QUEUED: {TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.OFFERED: {TicketStatus.RESOLVED},
+    TicketStatus.ASSIGNED: {TicketStatus.WAITING_ON_CONSUMER, TicketStatus.RESOLVED},
+    TicketStatus.WAITING_ON_CONSUMER: {TicketStatus.ASSIGNED, TicketStatus.RESOLVED},
+    TicketStatus.RESOLVED: {TicketStatus.CLOSED, TicketStatus.ASSIGNED},
+    TicketStatus.CLOSED: set(),
+}
+
+
+def read_ticket(session: Session, *, ticket_id: int, user: User) -> TicketDetail:
+    """The ticket and its timeline, if ``user`` may see it; the read is written to the audit log."""
+    ticket = access_ticket(session, ticket_id, user)
+    messages, notes = ticket_timeline(session, ticket_id)
+    write_audit(session, actor_id=user.id, action="ticket.read", object_type="ticket", object_id=ticket_id)
+    session.commit()
+    return TicketDetail.model_validate(
+        {
+            **TicketPublic.model_validate(ticket).model_dump(),
+            "messages": [MessagePublic.model_validate(m) for m in messages],
+            "notes": [NotePublic.model_validate(n) for n in notes],
+        }
+    )
+
+
+def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> Message:
+    """Queue a reply to the consumer: the message and its outbox row are written together."""
+    if not body.strip():
+        raise BadRequest("the reply is empty: write some text to send to the consumer")
+    if len(body) > MAX_REPLY_CHARS:
+        raise BadRequest(f"the reply has {len(body)} characters; the limit is {MAX_REPLY_CHARS}")
+    if ticket.status == TicketStatus.CLOSED:
+        raise Conflict(f"ticket {ticket.id} is closed; reopen it before replying")
+    identity = session.exec(
+        select(ContactIdentity).where(
+            ContactIdentity.contact_id == ticket.contact_id, ContactIdentity.channel == ticket.channel
+        )
+    ).first()
+    if identity is None:
+        raise Conflict(f"the consumer of ticket {ticket.id} has no {ticket.channel} address to reply to")
+    if not identity.reachable:
+        raise Conflict(
+            f"the consumer can no longer be reached on {ticket.channel} (blocked or unfollowed); "
+            "record the case and close it, or contact them another way"
+        )
+    message = Message(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        direction=Direction.OUTBOUND,
+        channel=ticket.channel,
+        author_id=author.id,
+        body=body,
+        status=MessageStatus.QUEUED,
+        sent_at=utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    outbox = OutboxItem(
+        message_id=message.id,  # type: ignore[arg-type]
+        channel=ticket.channel,
+        recipient=identity.external_id,
+        retry_key=str(uuid.uuid4()),
+    )
+    session.add(outbox)
+    if ticket.status == TicketStatus.ASSIGNED:
+        ticket.status = TicketStatus.WAITING_ON_CONSUMER
+    _touch(session, ticket)
+    session.flush()
+    write_audit(session, actor_id=author.id, action="ticket.reply", object_type="ticket", object_id=ticket.id or 0)
+    record_event(
+        session,
+        ReplyQueued(ticket_id=ticket.id, message_id=message.id, outbox_id=outbox.id),  # type: ignore[arg-type]
+    )
+    session.commit()
+    return message
+
+
+def add_note(
+    session: Session, *, ticket: Ticket, author_id: int | None, body: str, kind: str = "note", commit: bool = True
+) -> Note:
+    """An internal note on the ticket's timeline (never sent to the consumer)."""
+    if not body.strip():
+        raise BadRequest("the note is empty")
+    note = Note(ticket_id=ticket.id, author_id=author_id, body=body, kind=kind)  # type: ignore[arg-type]
+    session.add(note)
+    _touch(session, ticket)
+    if commit:
+        session.commit()
+    return note
+
+
+def update_ticket(session: Session, *, ticket: Ticket, actor: User, changes: dict[str, Any]) -> Ticket:
+    """Change case fields and/or status (only the transitions in MANUAL_TRANSITIONS)."""
+    new_status = changes.pop("status", None)
+    for field, value in changes.items():
+        setattr(ticket, field, value)
+    changed = list(changes)
+    if new_status is not None and new_status != ticket.status:
+        _change_status(ticket, TicketStatus(new_status))
+        changed.append("status")
+        if ticket.status == TicketStatus.RESOLVED:
+            record_event(session, TicketResolved(ticket_id=ticket.id, center_id=ticket.center_id))  # type: ignore[arg-type]
+    _touch(session, ticket)
+    write_audit(
+        session, actor_id=actor.id, action="ticket.update", object_type="ticket", object_id=ticket.id or 0,
+        detail={"fields": sorted(changed)},
+    )
+    record_event(
+        session,
+        TicketChanged(ticket_id=ticket.id, center_id=ticket.center_id, status=ticket.status.value, changes=tuple(changed)),  # type: ignore[arg-type]
+    )
+    session.commit()
+    return ticket
+
+
+def _change_status(ticket: Ticket, new: TicketStatus) -> None:
+    if new not in MANUAL_TRANSITIONS[ticket.status]:
+        allowed = ", ".join(sorted(s.value for s in MANUAL_TRANSITIONS[ticket.status])) or "none"
+        raise Conflict(f"cannot change status from {ticket.status.value} to {new.value}; allowed: {allowed}")
+    if new == TicketStatus.ASSIGNED and ticket.assignee_id is None:
+        raise Conflict("the ticket has no assignee; it goes back to the queue through routing instead")
+    now = utcnow()
+    if new == TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    elif new == TicketStatus.CLOSED:
+        ticket.closed_at = now
+    ticket.status = new
+
+
+def _touch(session: Session, ticket: Ticket) -> None:
+    ticket.updated_at = utcnow()
+    ticket.version += 1
+    session.add(ticket)
+
+
+def open_tickets_of_contact(session: Session, contact_id: int) -> list[Ticket]:
+    from crm.models import OPEN_STATUSES
+
+    return list(
+        session.exec(
+            select(Ticket).where(Ticket.contact_id == contact_id, col(Ticket.status).in_(OPEN_STATUSES))
+        ).all()
+    )
