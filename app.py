@@ -23,7 +23,7 @@ OPTIONAL_ROUTERS = (
     "channels.line.webhook",
     "routing.api",
     "knowledge.api",
-    "console.routes",
+    "crm.console",
 )
 
 
@@ -54,9 +54,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     _add_error_handlers(app)
     from config.health import router as health_router
     from crm.api import router as crm_router
+    from crm.live_api import router as live_router
 
     app.include_router(health_router)
     app.include_router(crm_router)
+    app.include_router(live_router)
     for module_name in OPTIONAL_ROUTERS:
         try:
             module = importlib.import_module(module_name)
@@ -91,7 +93,14 @@ def _describe(err: dict[str, Any]) -> str:
 
 
 def _jsonable(errors: Any) -> list[dict[str, Any]]:
-    return [{k: (v if isinstance(v, str | int | float | list | tuple | type(None)) else str(v)) for k, v in e.items() if k != "ctx"} for e in errors]
+    return [
+        {
+            k: (v if isinstance(v, str | int | float | list | tuple | type(None)) else str(v))
+            for k, v in e.items()
+            if k != "ctx"
+        }
+        for e in errors
+    ]
 
 
 def __getattr__(name: str) -> Any:

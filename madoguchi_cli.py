@@ -12,7 +12,9 @@ from rich.console import Console
 
 from config.settings import Settings, get_settings
 
-cli = typer.Typer(help="Madoguchi 窓口: contact-center backend for consumer affairs centers.", no_args_is_help=True)
+cli = typer.Typer(
+    help="Madoguchi 窓口: contact-center backend for consumer affairs centers.", no_args_is_help=True
+)
 console = Console(stderr=True)
 
 
@@ -36,10 +38,14 @@ def serve(
 
     settings = _settings()
     if workers > 1 and settings.redis_url is None:
-        console.print("[red]several API processes need MADOGUCHI_REDIS_URL (jobs and live events go through Redis)[/red]")
+        console.print(
+            "[red]several API processes need MADOGUCHI_REDIS_URL (jobs and live events go through Redis)[/red]"
+        )
         raise typer.Exit(2)
-    console.print(f"Madoguchi on http://{host}:{port}  (database: {_safe_url(settings.database_url)}, "
-                  f"jobs: {'RQ on Redis' if settings.redis_url else 'in-process'})")
+    console.print(
+        f"Madoguchi on http://{host}:{port}  (database: {_safe_url(settings.database_url)}, "
+        f"jobs: {'RQ on Redis' if settings.redis_url else 'in-process'})"
+    )
     uvicorn.run("app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
 
 
@@ -52,7 +58,9 @@ def worker(burst: bool = typer.Option(False, help="exit when the queue is empty"
 
     settings = _settings()
     if not settings.redis_url:
-        console.print("[red]MADOGUCHI_REDIS_URL is not set: in embedded mode jobs run inside `madoguchi serve`.[/red]")
+        console.print(
+            "[red]MADOGUCHI_REDIS_URL is not set: in embedded mode jobs run inside `madoguchi serve`.[/red]"
+        )
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO)
     runtime = build_runtime(settings)
@@ -116,8 +124,14 @@ def createuser(
     engine = make_engine(settings.database_url)
     with Session(engine) as session:
         try:
-            user = create_user(session, username=username, password=password, role=role_value,
-                               center_code=center, display_name=display_name)
+            user = create_user(
+                session,
+                username=username,
+                password=password,
+                role=role_value,
+                center_code=center,
+                display_name=display_name,
+            )
         except DomainError as exc:
             console.print(f"[red]{exc.message}[/red]")
             raise typer.Exit(1) from None

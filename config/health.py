@@ -29,4 +29,6 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
         except Exception as exc:
             checks["redis"] = f"unreachable: {type(exc).__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503)
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", "checks": checks}, status_code=200 if healthy else 503
+    )

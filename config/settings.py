@@ -17,10 +17,6 @@ PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "dev-s
 DEFAULT_SQLITE_URL = "sqlite:///./var/madoguchi.db"
 
 
-class PlaceholderSecretError(ValueError):
-    """A secret still has a placeholder value outside dev mode."""
-
-
 class Settings(BaseSettings):
     """All configuration. Channel sections are enabled by the presence of their credentials."""
 
@@ -86,9 +82,7 @@ class Settings(BaseSettings):
             if value and value in PLACEHOLDER_SECRETS:
                 problems.append(f"MADOGUCHI_{name.upper()} is a placeholder value")
         if problems:
-            raise PlaceholderSecretError(
-                f"refusing to start with MADOGUCHI_ENV={self.env}: " + "; ".join(problems)
-            )
+            raise ValueError(f"refusing to start with MADOGUCHI_ENV={self.env}: " + "; ".join(problems))
         return self
 
 

@@ -31,17 +31,34 @@ router = APIRouter(prefix="/api")
 
 @router.post("/auth/token", response_model=Token, tags=["auth"])
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, runtime: RuntimeDep, response: Response
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    runtime: RuntimeDep,
+    response: Response,
 ) -> Token:
     """Exchange username + password for a bearer token (also set as the console's session cookie)."""
     user = authenticate(session, form.username, form.password)
     settings = runtime.settings
-    token = create_access_token(user_id=user.id, secret_key=settings.secret_key, minutes=settings.access_token_minutes)  # type: ignore[arg-type]
+    token = create_access_token(
+        user_id=user.id, secret_key=settings.secret_key, minutes=settings.access_token_minutes
+    )  # type: ignore[arg-type]
     response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="strict", secure=not settings.is_dev,
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=not settings.is_dev,
         max_age=settings.access_token_minutes * 60,
     )
     return Token(access_token=token)
+
+
+@router.post("/auth/logout", status_code=204, tags=["auth"])
+def logout(response: Response) -> Response:
+    """Forget the console's session cookie (bearer tokens simply expire)."""
+    response.delete_cookie(SESSION_COOKIE)
+    response.status_code = 204
+    return response
 
 
 @router.get("/me", response_model=UserPublic, tags=["auth"])
@@ -80,17 +97,23 @@ def get_ticket(ticket_id: int, session: SessionDep, user: CurrentUser) -> Ticket
 def patch_ticket(ticket_id: int, body: TicketUpdate, session: SessionDep, user: CurrentUser) -> TicketPublic:
     ticket = queries.access_ticket(session, ticket_id, user)
     changes = body.model_dump(exclude_unset=True)
-    return TicketPublic.model_validate(services.update_ticket(session, ticket=ticket, actor=user, changes=changes))
+    return TicketPublic.model_validate(
+        services.update_ticket(session, ticket=ticket, actor=user, changes=changes)
+    )
 
 
 @router.post("/tickets/{ticket_id}/reply", response_model=MessagePublic, status_code=202, tags=["tickets"])
 def reply(ticket_id: int, body: ReplyCreate, session: SessionDep, user: CurrentUser) -> MessagePublic:
     """Queue a reply to the consumer; it is sent by a job (status queued → sent | failed)."""
     ticket = queries.access_ticket(session, ticket_id, user)
-    return MessagePublic.model_validate(services.post_reply(session, ticket=ticket, author=user, body=body.body))
+    return MessagePublic.model_validate(
+        services.post_reply(session, ticket=ticket, author=user, body=body.body)
+    )
 
 
 @router.post("/tickets/{ticket_id}/notes", response_model=NotePublic, status_code=201, tags=["tickets"])
 def add_note(ticket_id: int, body: NoteCreate, session: SessionDep, user: CurrentUser) -> NotePublic:
     ticket = queries.access_ticket(session, ticket_id, user)
-    return NotePublic.model_validate(services.add_note(session, ticket=ticket, author_id=user.id, body=body.body))
+    return NotePublic.model_validate(
+        services.add_note(session, ticket=ticket, author_id=user.id, body=body.body)
+    )

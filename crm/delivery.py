@@ -44,9 +44,14 @@ def deliver(outbox_id: int) -> str:
         return "skipped"
     adapter = runtime.adapters.get(item.channel)
     if adapter is None:
-        return _finish(runtime.engine, item, error=f"the {item.channel} channel is not configured on this server")
+        return _finish(
+            runtime.engine, item, error=f"the {item.channel} channel is not configured on this server"
+        )
     outbound = OutboundMessage(
-        channel=ChannelKind(item.channel), recipient=item.recipient, text=message.body, retry_key=item.retry_key
+        channel=ChannelKind(item.channel),
+        recipient=item.recipient,
+        text=message.body,
+        retry_key=item.retry_key,
     )
     try:
         result = adapter.send(outbound)
@@ -108,7 +113,9 @@ def _retry_later(runtime: Any, item: OutboxItem, error: str) -> str:
     return "retry"
 
 
-def _finish(engine: Any, item: OutboxItem, *, error: str | None = None, external_ids: list[str] | None = None) -> str:
+def _finish(
+    engine: Any, item: OutboxItem, *, error: str | None = None, external_ids: list[str] | None = None
+) -> str:
     with Session(engine) as session:
         row = session.get(OutboxItem, item.id)
         message = session.get(Message, item.message_id)
@@ -127,7 +134,10 @@ def _finish(engine: Any, item: OutboxItem, *, error: str | None = None, external
         record_event(
             session,
             MessageDeliveryChanged(
-                ticket_id=message.ticket_id, message_id=message.id, status=message.status.value, error=message.error  # type: ignore[arg-type]
+                ticket_id=message.ticket_id,
+                message_id=message.id,
+                status=message.status.value,
+                error=message.error,  # type: ignore[arg-type]
             ),
         )
         session.commit()

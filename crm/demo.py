@@ -64,9 +64,20 @@ def load_demo(settings: Settings) -> str:
 
 def _load_centers(session: Session, rows: list[dict[str, Any]]) -> dict[str, Center]:
     centers = {c.code: c for c in session.exec(select(Center)).all()}
-    fields = ("name", "prefecture", "level", "parent_code", "postal_prefixes", "hours", "closed_dates", "backup_rules")
+    fields = (
+        "name",
+        "prefecture",
+        "level",
+        "parent_code",
+        "postal_prefixes",
+        "hours",
+        "closed_dates",
+        "backup_rules",
+    )
     for row in rows:
-        center = centers.get(row["code"]) or Center(code=row["code"], name=row["name"], prefecture=row["prefecture"])
+        center = centers.get(row["code"]) or Center(
+            code=row["code"], name=row["name"], prefecture=row["prefecture"]
+        )
         for field in fields:
             if field in row:
                 setattr(center, field, row[field])
@@ -122,7 +133,9 @@ def _load_cases(session: Session, rows: list[dict[str, Any]], centers: dict[str,
 
 def _closed_case(session: Session, row: dict[str, Any], center: Center, external_id: str) -> None:
     received = _jst_noon(row.get("received_on", "2025-01-01"))
-    contact = Contact(age_band=row.get("age_band"), gender=row.get("gender"), occupation=row.get("occupation"))
+    contact = Contact(
+        age_band=row.get("age_band"), gender=row.get("gender"), occupation=row.get("occupation")
+    )
     session.add(contact)
     session.flush()
     channel = row.get("channel", "voice")
@@ -164,7 +177,11 @@ def _closed_case(session: Session, row: dict[str, Any], center: Center, external
 
 
 def _open_case(session: Session, row: dict[str, Any], center: Center, external_id: str) -> None:
-    channel = ChannelKind(row.get("channel", "line")) if row.get("channel") in ("line", "email", "voice") else ChannelKind.LINE
+    channel = (
+        ChannelKind(row.get("channel", "line"))
+        if row.get("channel") in ("line", "email", "voice")
+        else ChannelKind.LINE
+    )
     msg = InboundMessage(
         channel=channel,
         external_id=external_id,

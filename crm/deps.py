@@ -34,14 +34,7 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_current_user(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    bearer: Annotated[str | None, Depends(oauth2_scheme)],
-) -> User:
-    """The user of a bearer token, or of the console's session cookie."""
-    token = bearer or request.cookies.get(SESSION_COOKIE)
+def _user_for_token(session: Session, runtime: Runtime, token: str | None) -> User:
     if not token:
         raise Unauthorized("not logged in: send 'Authorization: Bearer <token>' from POST /api/auth/token")
     user_id = read_access_token(token, runtime.settings.secret_key)
@@ -51,7 +44,32 @@ def get_current_user(
     return user
 
 
+def get_current_user(
+    request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User:
+    """The user of a bearer token, or of the console's session cookie."""
+    return _user_for_token(session, runtime, bearer or request.cookies.get(SESSION_COOKIE))
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_streaming_user(
+    request: Request, runtime: RuntimeDep, bearer: Annotated[str | None, Depends(oauth2_scheme)]
+) -> User:
+    """Like CurrentUser, but with a session closed before returning: long-lived responses (SSE) must
+    not hold a database connection (on SQLite that would hold the write lock)."""
+    with Session(runtime.engine, expire_on_commit=False) as session:
+        user = _user_for_token(session, runtime, bearer or request.cookies.get(SESSION_COOKIE))
+        session.expunge(user)
+        session.rollback()
+    return user
+
+
+StreamingUser = Annotated[User, Depends(get_streaming_user)]
 
 
 def require_roles(*roles: Role) -> Callable[[User], User]:

@@ -92,7 +92,9 @@ class Center(SQLModel, table=True):
     postal_prefixes: list[str] = json_column()
     hours: dict[str, Any] = json_dict_column()
     closed_dates: list[str] = json_column()  # ISO dates the center is closed beyond public holidays
-    backup_rules: dict[str, Any] = json_dict_column()  # {"sat": "CODE", "sun": "CODE", "holiday": ..., "busy": ...}
+    backup_rules: dict[str, Any] = (
+        json_dict_column()
+    )  # {"sat": "CODE", "sun": "CODE", "holiday": ..., "busy": ...}
     timezone: str = Field(default="Asia/Tokyo", max_length=64)
 
 

@@ -26,7 +26,9 @@ def access_ticket(session: Session, ticket_id: int, user: User) -> Ticket:
         raise NotFound(f"ticket {ticket_id} does not exist")
     allowed = visible_center_ids(user)
     if allowed is not None and ticket.center_id not in allowed:
-        raise Forbidden(f"ticket {ticket_id} belongs to another center; you can only open your center's tickets")
+        raise Forbidden(
+            f"ticket {ticket_id} belongs to another center; you can only open your center's tickets"
+        )
     return ticket
 
 
@@ -58,8 +60,11 @@ def list_tickets(
         conditions.append(Ticket.assignee_id == flt.assignee_id)
     total = session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
     rows = session.exec(
-        select(Ticket).where(*conditions).order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-        .offset(offset).limit(limit)
+        select(Ticket)
+        .where(*conditions)
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+        .offset(offset)
+        .limit(limit)
     ).all()
     return rows, int(total)
 

@@ -10,8 +10,6 @@ from sqlmodel import Session, col, select
 from crm.audit import write_audit
 from crm.errors import BadRequest, Conflict
 from crm.events import ReplyQueued, TicketChanged, TicketResolved, record_event
-from crm.queries import access_ticket, ticket_timeline
-from crm.schemas import MessagePublic, NotePublic, TicketDetail, TicketPublic
 from crm.models import (
     ContactIdentity,
     Direction,
@@ -24,6 +22,8 @@ from crm.models import (
     User,
     utcnow,
 )
+from crm.queries import access_ticket, ticket_timeline
+from crm.schemas import MessagePublic, NotePublic, TicketDetail, TicketPublic
 
 MAX_REPLY_CHARS = 20_000
 
@@ -96,7 +96,9 @@ def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> 
         ticket.status = TicketStatus.WAITING_ON_CONSUMER
     _touch(session, ticket)
     session.flush()
-    write_audit(session, actor_id=author.id, action="ticket.reply", object_type="ticket", object_id=ticket.id or 0)
+    write_audit(
+        session, actor_id=author.id, action="ticket.reply", object_type="ticket", object_id=ticket.id or 0
+    )
     record_event(
         session,
         ReplyQueued(ticket_id=ticket.id, message_id=message.id, outbox_id=outbox.id),  # type: ignore[arg-type]
@@ -106,7 +108,13 @@ def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> 
 
 
 def add_note(
-    session: Session, *, ticket: Ticket, author_id: int | None, body: str, kind: str = "note", commit: bool = True
+    session: Session,
+    *,
+    ticket: Ticket,
+    author_id: int | None,
+    body: str,
+    kind: str = "note",
+    commit: bool = True,
 ) -> Note:
     """An internal note on the ticket's timeline (never sent to the consumer)."""
     if not body.strip():
@@ -132,12 +140,21 @@ def update_ticket(session: Session, *, ticket: Ticket, actor: User, changes: dic
             record_event(session, TicketResolved(ticket_id=ticket.id, center_id=ticket.center_id))  # type: ignore[arg-type]
     _touch(session, ticket)
     write_audit(
-        session, actor_id=actor.id, action="ticket.update", object_type="ticket", object_id=ticket.id or 0,
+        session,
+        actor_id=actor.id,
+        action="ticket.update",
+        object_type="ticket",
+        object_id=ticket.id or 0,
         detail={"fields": sorted(changed)},
     )
     record_event(
         session,
-        TicketChanged(ticket_id=ticket.id, center_id=ticket.center_id, status=ticket.status.value, changes=tuple(changed)),  # type: ignore[arg-type]
+        TicketChanged(
+            ticket_id=ticket.id,
+            center_id=ticket.center_id,
+            status=ticket.status.value,
+            changes=tuple(changed),
+        ),  # type: ignore[arg-type]
     )
     session.commit()
     return ticket

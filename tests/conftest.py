@@ -97,7 +97,7 @@ def migrated(base_settings: Settings) -> Settings:
 
 def _reset_database(runtime: Runtime) -> None:
     metadata = load_models().metadata
-    tables = [t for t in reversed(metadata.sorted_tables)]
+    tables = list(reversed(metadata.sorted_tables))
     with runtime.engine.begin() as conn:
         if runtime.engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
@@ -105,7 +105,9 @@ def _reset_database(runtime: Runtime) -> None:
         else:
             for t in tables:
                 conn.execute(t.delete())
-            has_seq = conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first()
+            has_seq = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
+            ).first()
             if has_seq:
                 conn.execute(text("DELETE FROM sqlite_sequence"))
     for hook in RESET_HOOKS:

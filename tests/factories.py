@@ -33,7 +33,11 @@ def make_center(session: Session, code: str | None = None, **fields: Any) -> Cen
 
 
 def make_user(
-    session: Session, center: Center | None, username: str | None = None, role: Role = Role.COUNSELOR, **fields: Any
+    session: Session,
+    center: Center | None,
+    username: str | None = None,
+    role: Role = Role.COUNSELOR,
+    **fields: Any,
 ) -> User:
     global _PASSWORD_HASH
     if _PASSWORD_HASH is None:
@@ -68,7 +72,9 @@ def inbound(
     )
 
 
-def make_ticket(session: Session, center: Center, text: str = "定期購入の解約ができません", **kw: Any) -> Ticket:
+def make_ticket(
+    session: Session, center: Center, text: str = "定期購入の解約ができません", **kw: Any
+) -> Ticket:
     """A ticket opened the way production opens one: through intake."""
     result = receive(session, center, text, **kw)
     ticket = session.get(Ticket, result.ticket_id)
@@ -76,7 +82,9 @@ def make_ticket(session: Session, center: Center, text: str = "定期購入の�
     return ticket
 
 
-def receive(session: Session, center: Center, text: str = "定期購入の解約ができません", **kw: Any) -> IntakeResult:
+def receive(
+    session: Session, center: Center, text: str = "定期購入の解約ができません", **kw: Any
+) -> IntakeResult:
     result = record_inbound(session, inbound(text, **kw), center_id=center.id)  # type: ignore[arg-type]
     session.commit()
     return result

@@ -29,7 +29,9 @@ def test_login_with_wrong_password_is_refused(client: TestClient, app_runtime: R
     assert client.post("/api/auth/token", data={"username": "nobody", "password": "x"}).status_code == 401
 
 
-def test_requests_without_or_with_forged_token_are_refused(client: TestClient, app_runtime: Runtime, db: Session) -> None:
+def test_requests_without_or_with_forged_token_are_refused(
+    client: TestClient, app_runtime: Runtime, db: Session
+) -> None:
     session = db
     _setup(session)
     assert client.get("/api/tickets").status_code == 401
@@ -37,7 +39,9 @@ def test_requests_without_or_with_forged_token_are_refused(client: TestClient, a
     assert res.status_code == 401 and "log in again" in res.json()["detail"]
 
 
-def test_counselor_sees_only_their_centers_tickets(client: TestClient, app_runtime: Runtime, db: Session) -> None:
+def test_counselor_sees_only_their_centers_tickets(
+    client: TestClient, app_runtime: Runtime, db: Session
+) -> None:
     session = db
     centers = _setup(session)
     mine = receive(session, centers["tokyo"], "東京の相談", sender="U1")
@@ -65,7 +69,9 @@ def test_list_filters_and_pagination(client: TestClient, app_runtime: Runtime, d
     assert client.get("/api/tickets?limit=100000", headers=headers).status_code == 422
 
 
-def test_reading_a_ticket_shows_the_timeline_and_is_audited(client: TestClient, app_runtime: Runtime, db: Session) -> None:
+def test_reading_a_ticket_shows_the_timeline_and_is_audited(
+    client: TestClient, app_runtime: Runtime, db: Session
+) -> None:
     session = db
     centers = _setup(session)
     r = receive(session, centers["tokyo"], "絵文字も😀𠮷", sender="U9")
@@ -76,7 +82,9 @@ def test_reading_a_ticket_shows_the_timeline_and_is_audited(client: TestClient, 
     assert [(a.object_id, a.object_type) for a in audits] == [(str(r.ticket_id), "ticket")]
 
 
-def test_patch_rejects_unknown_fields_and_bad_transitions(client: TestClient, app_runtime: Runtime, db: Session) -> None:
+def test_patch_rejects_unknown_fields_and_bad_transitions(
+    client: TestClient, app_runtime: Runtime, db: Session
+) -> None:
     session = db
     centers = _setup(session)
     r = receive(session, centers["tokyo"], "相談")
@@ -95,12 +103,18 @@ def test_patch_rejects_unknown_fields_and_bad_transitions(client: TestClient, ap
     assert ticket is not None and ticket.product_category == "健康食品"
 
 
-def test_reply_is_queued_then_delivered_by_a_job(client: TestClient, app_runtime: Runtime, db: Session) -> None:
+def test_reply_is_queued_then_delivered_by_a_job(
+    client: TestClient, app_runtime: Runtime, db: Session
+) -> None:
     session = db
     centers = _setup(session)
     r = receive(session, centers["tokyo"], "解約方法を教えてください", sender="Ureply")
     headers = login(client, "sato")
-    res = client.post(f"/api/tickets/{r.ticket_id}/reply", json={"body": "クーリング・オフの期間は8日間です。"}, headers=headers)
+    res = client.post(
+        f"/api/tickets/{r.ticket_id}/reply",
+        json={"body": "クーリング・オフの期間は8日間です。"},
+        headers=headers,
+    )
     assert res.status_code == 202 and res.json()["status"] == "queued"
     app_runtime.jobs.drain()
     session.expire_all()
@@ -118,13 +132,31 @@ def test_reply_and_note_validation(client: TestClient, app_runtime: Runtime, db:
     r = receive(session, centers["tokyo"], "相談")
     other = receive(session, centers["osaka"], "相談", sender="U-osaka")
     headers = login(client, "sato")
-    assert client.post(f"/api/tickets/{r.ticket_id}/reply", json={"body": ""}, headers=headers).status_code == 422
-    assert client.post(f"/api/tickets/{r.ticket_id}/reply", json={"body": "x" * 20_001}, headers=headers).status_code == 422
-    assert client.post(f"/api/tickets/{r.ticket_id}/reply", content=b"\xff\xfe garbage", headers=headers).status_code == 422
-    assert client.post(f"/api/tickets/{other.ticket_id}/notes", json={"body": "x"}, headers=headers).status_code == 403
+    assert (
+        client.post(f"/api/tickets/{r.ticket_id}/reply", json={"body": ""}, headers=headers).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/api/tickets/{r.ticket_id}/reply", json={"body": "x" * 20_001}, headers=headers
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/api/tickets/{r.ticket_id}/reply", content=b"\xff\xfe garbage", headers=headers
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(f"/api/tickets/{other.ticket_id}/notes", json={"body": "x"}, headers=headers).status_code
+        == 403
+    )
     res = client.post(f"/api/tickets/{r.ticket_id}/notes", json={"body": "事業者に連絡済み"}, headers=headers)
     assert res.status_code == 201
-    assert session.exec(select(func.count()).select_from(Message)).one() == 2  # nothing from the refused requests
+    assert (
+        session.exec(select(func.count()).select_from(Message)).one() == 2
+    )  # nothing from the refused requests
 
 
 def test_healthz_and_centers(client: TestClient, app_runtime: Runtime, db: Session) -> None:

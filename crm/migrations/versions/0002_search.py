@@ -1,0 +1,62 @@
+"""search index: SQLite FTS5 or PostgreSQL tsvector + GIN (non-ORM DDL, dialect-aware)
+
+Revision ID: 0002_search
+Revises: 0001
+
+The index holds pre-tokenized terms (knowledge.text); see knowledge/store_sqlite.py and
+knowledge/store_postgres.py for how it is written and queried.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0002_search"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+SQLITE_UP = (
+    """CREATE TABLE IF NOT EXISTS knowledge_search (
+        id INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        center_id INTEGER,
+        terms TEXT NOT NULL
+    )""",
+    # External-content FTS5 over knowledge_search.terms; the 'ascii' tokenizer keeps every
+    # non-ASCII run whole, so Sudachi's terms are indexed exactly as the analyzer produced them.
+    """CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_fts USING fts5(
+        terms, content='knowledge_search', content_rowid='id', tokenize='ascii'
+    )""",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_fts_vocab USING fts5vocab(knowledge_fts, 'row')",
+)
+SQLITE_DOWN = (
+    "DROP TABLE IF EXISTS knowledge_fts_vocab",
+    "DROP TABLE IF EXISTS knowledge_fts",
+    "DROP TABLE IF EXISTS knowledge_search",
+)
+PG_UP = (
+    """CREATE TABLE IF NOT EXISTS knowledge_search (
+        doc_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        center_id INTEGER,
+        doc_len INTEGER NOT NULL,
+        tsv TSVECTOR NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS ix_knowledge_search_tsv ON knowledge_search USING GIN (tsv)",
+    "CREATE INDEX IF NOT EXISTS ix_knowledge_search_kind ON knowledge_search (kind)",
+)
+PG_DOWN = ("DROP TABLE IF EXISTS knowledge_search",)
+
+
+def upgrade() -> None:
+    statements = SQLITE_UP if op.get_bind().dialect.name == "sqlite" else PG_UP
+    for sql in statements:
+        op.execute(sql)
+
+
+def downgrade() -> None:
+    statements = SQLITE_DOWN if op.get_bind().dialect.name == "sqlite" else PG_DOWN
+    for sql in statements:
+        op.execute(sql)

@@ -1,0 +1,107 @@
+"""The search-index interface and the choice of store by database dialect.
+
+A store keeps pre-tokenized documents (terms from knowledge.text) and answers ranked BM25 queries.
+Two implementations pass the same tests: :mod:`knowledge.store_sqlite` (FTS5, the embedded
+default) and :mod:`knowledge.store_postgres` (tsvector + GIN, shared by every API process).
+Stores work on the caller's connection, so indexing joins the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sqlalchemy.engine import Connection
+
+K1 = 1.2
+B = 0.75
+MAX_QUERY_TERMS = 24  # the rarest terms of a long query; common ones add little and cost much
+
+
+@dataclass(frozen=True)
+class IndexDoc:
+    id: str
+    kind: str
+    center_id: int | None
+    terms: Sequence[str]
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kinds: tuple[str, ...] = ()
+    center_id: int | None = None  # only documents of this center
+    exclude_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float  # BM25, higher is better
+    matched: tuple[str, ...] = field(default_factory=tuple)
+
+
+class SearchStore(Protocol):
+    """Pre-tokenized full-text index with BM25 ranking."""
+
+    def upsert(self, conn: Connection, docs: Sequence[IndexDoc]) -> None: ...
+
+    def delete(self, conn: Connection, doc_id: str) -> bool: ...
+
+    def search(
+        self, conn: Connection, terms: Sequence[str], k: int, filters: SearchFilters | None = None
+    ) -> list[Hit]: ...
+
+    def count(self, conn: Connection) -> int: ...
+
+    def clear(self, conn: Connection) -> None: ...
+
+
+_ASCII_JUNK = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]")
+
+
+def clean_terms(terms: Sequence[str]) -> list[str]:
+    """Terms as stores keep them: ASCII lower-cased, ASCII punctuation and spaces removed, no empties.
+
+    Both stores apply this to indexed and query terms alike (the analyzer already emits clean terms).
+    """
+    out = []
+    for t in terms:
+        c = _ASCII_JUNK.sub("", t.lower())
+        if c:
+            out.append(c)
+    return out
+
+
+def idf(n_docs: int, df: int) -> float:
+    """BM25 idf as SQLite FTS5 computes it (clamped to a tiny positive value for very common terms)."""
+    import math
+
+    value = math.log((n_docs - df + 0.5) / (df + 0.5))
+    return value if value > 0 else 1e-6
+
+
+_stores: dict[str, SearchStore] = {}
+
+
+def store_for(dialect: str) -> SearchStore:
+    """The store for a database dialect ("sqlite" or "postgresql"), one per process."""
+    if dialect in _stores:
+        return _stores[dialect]
+    if dialect == "sqlite":
+        from knowledge.store_sqlite import SqliteFtsStore
+
+        return _stores.setdefault(dialect, SqliteFtsStore())
+    if dialect == "postgresql":
+        from knowledge.store_postgres import PostgresStore
+
+        return _stores.setdefault(dialect, PostgresStore())
+    raise ValueError(f"no search store for database dialect {dialect!r} (use sqlite or postgresql)")
+
+
+def reset_search_index(runtime: object) -> None:
+    """Empty the search index (tests' reset hook: the index is not an ORM table)."""
+    engine = runtime.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        store_for(engine.dialect.name).clear(conn)

@@ -1,0 +1,274 @@
+"""Knowledge-base operations: upsert/delete documents, search, similar cases, index a resolved ticket.
+
+Each function takes the caller's session; the caller (route, job, CLI) commits. Documents are
+written to ``knowledge_document`` and to the search store in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from crm.errors import NotFound
+from crm.models import Direction, Message, Ticket, utcnow
+from knowledge import semantic
+from knowledge.index import Hit, IndexDoc, SearchFilters, store_for
+from knowledge.models import KnowledgeDocument
+from knowledge.pii import mask
+from knowledge.snippet import highlight
+from knowledge.text import get_analyzer
+
+LABEL_FIELDS = ("product_category", "product_category_top", "sales_method", "content_keywords")
+TICKET_TEXT_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class DocumentIn:
+    id: str
+    kind: str
+    title: str
+    body: str
+    tags: list[str] = field(default_factory=list)
+    center_id: int | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    source_ticket_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    id: str
+    kind: str
+    title: str
+    snippet: str
+    score: float
+    matched_terms: tuple[str, ...]
+    center_id: int | None
+    masked: bool
+    fields: dict[str, Any]
+
+
+def document_terms(
+    title: str, body: str, tags: Sequence[str] = (), fields: dict[str, Any] | None = None
+) -> list[str]:
+    """Index terms of a document: title (counted twice), body, tags and PIO-NET labels."""
+    analyzer = get_analyzer()
+    title_terms = analyzer.terms(title)
+    labels = [str(v) for k in LABEL_FIELDS for v in _as_list((fields or {}).get(k))]
+    extra = analyzer.terms(" 、".join([*tags, *labels])) if tags or labels else []
+    return title_terms + title_terms + analyzer.terms(body) + extra
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _store(session: Session):  # type: ignore[no-untyped-def]
+    return store_for(session.get_bind().dialect.name)
+
+
+def upsert_documents(
+    session: Session, docs: Sequence[DocumentIn], *, embedder: semantic.Embedder | None = None
+) -> int:
+    """Insert or replace documents (by id) and index them; returns how many were written."""
+    index_docs = []
+    for d in docs:
+        row = KnowledgeDocument(
+            id=d.id,
+            kind=d.kind,
+            title=d.title,
+            body=d.body,
+            center_id=d.center_id,
+            tags=list(d.tags),
+            fields=dict(d.fields),
+            source_ticket_id=d.source_ticket_id,
+            updated_at=utcnow(),
+        )
+        session.merge(row)
+        index_docs.append(
+            IndexDoc(d.id, d.kind, d.center_id, document_terms(d.title, d.body, d.tags, d.fields))
+        )
+    session.flush()
+    _store(session).upsert(session.connection(), index_docs)
+    if embedder is not None:
+        semantic.store_embeddings(session, embedder, [(d.id, f"{d.title}\n{d.body}") for d in docs])
+    return len(index_docs)
+
+
+def delete_document(session: Session, doc_id: str) -> None:
+    """Remove a document and its index entry (NotFound if it does not exist)."""
+    row = session.get(KnowledgeDocument, doc_id)
+    if row is None:
+        raise NotFound(f"knowledge document {doc_id!r} does not exist")
+    session.delete(row)
+    session.flush()
+    _store(session).delete(session.connection(), doc_id)
+
+
+def search(
+    session: Session,
+    *,
+    query: str,
+    k: int = 10,
+    kinds: Sequence[str] = (),
+    viewer_center_id: int | None,
+    exclude_ids: Sequence[str] = (),
+    embedder: semantic.Embedder | None = None,
+) -> list[SearchResult]:
+    """Ranked documents for ``query``; other centers' documents come back PII-masked."""
+    terms = get_analyzer().query_terms(query)
+    flt = SearchFilters(kinds=tuple(kinds), exclude_ids=tuple(exclude_ids))
+    depth = k * 3 if embedder is not None else k
+    hits = _store(session).search(session.connection(), terms, depth, flt)
+    if embedder is not None:
+        hits = _fuse(session, embedder, query, hits, depth, flt)[:k]
+    return _results(session, hits[:k], viewer_center_id)
+
+
+def _fuse(
+    session: Session, embedder: semantic.Embedder, query: str, hits: list[Hit], depth: int, flt: SearchFilters
+) -> list[Hit]:
+    dense = semantic.vector_cache.search(session, embedder, query, depth * 3)
+    allowed = {
+        d.id: d
+        for d in session.exec(
+            select(KnowledgeDocument).where(col(KnowledgeDocument.id).in_([i for i, _ in dense]))
+        ).all()
+    }
+    dense_ids = [
+        i
+        for i, _ in dense
+        if i in allowed and (not flt.kinds or allowed[i].kind in flt.kinds) and i not in flt.exclude_ids
+    ][:depth]
+    by_id = {h.id: h for h in hits}
+    fused = semantic.rrf([[h.id for h in hits], dense_ids])
+    return [Hit(i, score, by_id[i].matched if i in by_id else ()) for i, score in fused]
+
+
+def _results(session: Session, hits: Sequence[Hit], viewer_center_id: int | None) -> list[SearchResult]:
+    if not hits:
+        return []
+    rows = {
+        d.id: d
+        for d in session.exec(
+            select(KnowledgeDocument).where(col(KnowledgeDocument.id).in_([h.id for h in hits]))
+        ).all()
+    }
+    out = []
+    for h in hits:
+        doc = rows.get(h.id)
+        if doc is None:  # indexed but deleted meanwhile
+            continue
+        foreign = doc.center_id is not None and doc.center_id != viewer_center_id
+        title, body = (mask(doc.title), mask(doc.body)) if foreign else (doc.title, doc.body)
+        out.append(
+            SearchResult(
+                doc.id,
+                doc.kind,
+                title,
+                highlight(body, h.matched),
+                round(h.score, 4),
+                h.matched,
+                doc.center_id,
+                foreign,
+                doc.fields,
+            )
+        )
+    return out
+
+
+def ticket_text(session: Session, ticket: Ticket) -> str:
+    """What a ticket is about: subject, summary and the consumer's messages (bounded)."""
+    messages = session.exec(
+        select(Message.body)
+        .where(Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND)
+        .order_by(col(Message.id))
+    ).all()
+    text = "\n".join([ticket.subject, ticket.summary, *messages])
+    return text[:TICKET_TEXT_LIMIT]
+
+
+def case_doc_id(ticket_id: int) -> str:
+    return f"ticket-{ticket_id}"
+
+
+def similar_cases(
+    session: Session, ticket: Ticket, *, k: int = 10, embedder: semantic.Embedder | None = None
+) -> list[SearchResult]:
+    """Past cases like ``ticket``: own center's first, then other centers' (PII-masked)."""
+    results = search(
+        session,
+        query=ticket_text(session, ticket),
+        k=k * 2,
+        kinds=("case",),
+        viewer_center_id=ticket.center_id,
+        exclude_ids=(case_doc_id(ticket.id),),
+        embedder=embedder,  # type: ignore[arg-type]
+    )
+    own = [r for r in results if r.center_id == ticket.center_id]
+    return (own + [r for r in results if r.center_id != ticket.center_id])[:k]
+
+
+def index_resolved_ticket(
+    session: Session, ticket_id: int, *, embedder: semantic.Embedder | None = None
+) -> bool:
+    """Index a resolved ticket as a past case from its PII-MASKED text and labels."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        return False
+    body = ticket.summary.strip() or "\n".join(
+        session.exec(
+            select(Message.body)
+            .where(Message.ticket_id == ticket_id, Message.direction == Direction.INBOUND)
+            .order_by(col(Message.id))
+        ).all()
+    )
+    existing = session.get(KnowledgeDocument, case_doc_id(ticket_id))
+    fields = {
+        k: getattr(ticket, k) for k in ("product_category", "sales_method", "content_keywords", "outcome")
+    }
+    if existing is not None:  # counselor corrections recorded on the document win
+        fields.update({k: v for k, v in existing.fields.items() if k in LABEL_FIELDS and v})
+    doc = DocumentIn(
+        id=case_doc_id(ticket_id),
+        kind="case",
+        title=mask(ticket.subject),
+        body=mask(body[:TICKET_TEXT_LIMIT]),
+        center_id=ticket.center_id,
+        fields=fields,
+        source_ticket_id=ticket_id,
+    )
+    upsert_documents(session, [doc], embedder=embedder)
+    return True
+
+
+def reindex_all(session: Session, *, batch: int = 500, progress: Any = None) -> int:
+    """Rebuild the search index from ``knowledge_document`` (after changing synonyms or the analyzer)."""
+    store = _store(session)
+    store.clear(session.connection())
+    done = 0
+    last = ""
+    while True:
+        rows = session.exec(
+            select(KnowledgeDocument)
+            .where(KnowledgeDocument.id > last)
+            .order_by(col(KnowledgeDocument.id))
+            .limit(batch)
+        ).all()
+        if not rows:
+            return done
+        store.upsert(
+            session.connection(),
+            [
+                IndexDoc(d.id, d.kind, d.center_id, document_terms(d.title, d.body, d.tags, d.fields))
+                for d in rows
+            ],
+        )
+        done += len(rows)
+        last = rows[-1].id
+        if progress is not None:
+            progress(len(rows))

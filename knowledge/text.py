@@ -1,0 +1,255 @@
+"""Japanese text processing for search: NFKC, SudachiPy morphemes, stop parts of speech, synonyms.
+
+``Analyzer.terms(text)`` turns a text into index terms; the same function serves documents and
+queries, so both sides meet:
+
+* NFKC first (full-width digits and letters, half-width katakana), keeping a map back to the
+  original offsets for highlighting;
+* SudachiPy (sudachidict_core) in split mode C, each morpheme by its ``normalized_form()`` so
+  表記ゆれ meet (シュミレーション → シミュレーション, 10万 / 100,000 → 100000), plus the mode-A
+  sub-units of long compounds;
+* stop parts of speech (助詞, 助動詞, 補助記号, ...) and a small stop list are dropped;
+* adjacent nouns also give their compound (定期 + 購入 → 定期購入), and a number followed by 円
+  gives an amount term (100000円);
+* the editable synonym list (knowledge/data/synonyms.txt) adds the canonical term of a group
+  wherever one of its variants occurs (サブスク → 定期購入);
+* optionally, unknown words (Sudachi OOV) add character bigrams (``bigram_fallback``).
+
+The Sudachi dictionary is loaded once per process; each thread gets its own tokenizer.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sudachipy import Dictionary, SplitMode
+
+DATA_DIR = Path(__file__).parent / "data"
+STOP_POS = frozenset(
+    {"助詞", "助動詞", "補助記号", "空白", "記号", "接続詞", "感動詞", "連体詞", "代名詞", "接頭辞"}
+)
+DEPENDENT_POS2 = frozenset({"非自立可能"})
+CONTENT_NOUN = frozenset({"普通名詞", "固有名詞"})
+BIGRAM_PREFIX = "〓"  # never produced by Sudachi for a kept token (it is a symbol)
+MAX_CHUNK = 4000  # characters per Sudachi call (its input limit is in bytes)
+_ASCII_JUNK = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]")
+_CHUNK_END = re.compile(r"[。！？!?\n]")
+
+_dictionary: Dictionary | None = None
+_dictionary_lock = threading.Lock()
+_local = threading.local()
+
+
+def get_dictionary() -> Dictionary:
+    """The process-wide Sudachi dictionary (expensive: loaded once, lazily)."""
+    global _dictionary
+    if _dictionary is None:
+        with _dictionary_lock:
+            if _dictionary is None:
+                _dictionary = Dictionary(dict="core")
+    return _dictionary
+
+
+def _tokenizer():  # type: ignore[no-untyped-def]
+    tok = getattr(_local, "tokenizer", None)
+    if tok is None:
+        tok = get_dictionary().tokenizer(mode=SplitMode.C)
+        _local.tokenizer = tok
+    return tok
+
+
+def normalize(text: str) -> str:
+    """NFKC, the normalization used at every edge (display keeps the original)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """NFKC character by character, with ``offsets[i]`` = index in ``text`` of normalized char ``i``.
+
+    Combining marks produced by half-width katakana (ｶﾞ) are composed into the previous character.
+    """
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        norm = unicodedata.normalize("NFKC", ch)
+        for j, c in enumerate(norm):
+            if out and unicodedata.combining(c) and j == 0:
+                composed = unicodedata.normalize("NFC", out[-1] + c)
+                if len(composed) == 1:
+                    out[-1] = composed
+                    continue
+            out.append(c)
+            offsets.append(i)
+    return "".join(out), offsets
+
+
+@dataclass(frozen=True)
+class Morph:
+    """A kept morpheme: its span in the ORIGINAL text and the index terms it contributes."""
+
+    start: int
+    end: int
+    surface: str
+    terms: tuple[str, ...]
+
+
+def clean_term(term: str) -> str:
+    """Lower-case ASCII and drop ASCII punctuation so terms survive the store's tokenizer intact."""
+    return _ASCII_JUNK.sub("", term.lower())
+
+
+def _chunks(text: str) -> Iterable[tuple[int, str]]:
+    start = 0
+    while start < len(text):
+        end = min(len(text), start + MAX_CHUNK)
+        if end < len(text):
+            cut = max((m.end() for m in _CHUNK_END.finditer(text, start, end)), default=end)
+            end = cut if cut > start else end
+        yield start, text[start:end]
+        start = end
+
+
+@lru_cache(maxsize=4)
+def load_word_list(path: Path) -> tuple[str, ...]:
+    """Non-comment, non-blank lines of a data file."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return tuple(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+class Analyzer:
+    """Text → index terms (see the module docstring). Thread-safe; build one per process."""
+
+    def __init__(
+        self,
+        synonyms_path: Path | None = DATA_DIR / "synonyms.txt",
+        stopwords_path: Path | None = DATA_DIR / "stopwords.txt",
+        *,
+        bigram_fallback: bool = False,
+        compounds: bool = True,
+    ) -> None:
+        self.bigram_fallback = bigram_fallback
+        self.compounds = compounds
+        self.stopwords = frozenset(load_word_list(stopwords_path)) if stopwords_path else frozenset()
+        self.synonyms: dict[tuple[str, ...], str] = {}
+        if synonyms_path is not None:
+            self._load_synonyms(synonyms_path)
+
+    def _load_synonyms(self, path: Path) -> None:
+        for line in load_word_list(path):
+            words = line.split()
+            canonical = "".join(self._base_terms(words[0]))
+            if not canonical:
+                continue
+            for word in words:
+                key = tuple(self._base_terms(word))
+                if key and "".join(key) != canonical:
+                    self.synonyms[key] = canonical
+        self._max_syn = max((len(k) for k in self.synonyms), default=0)
+
+    def _base_terms(self, text: str) -> list[str]:
+        return [m.terms[0] for m in self._morphs(text, with_extras=False)]
+
+    def _morphs(self, text: str, *, with_extras: bool = True) -> list[Morph]:
+        norm, offsets = normalize_with_offsets(text)
+        tok = _tokenizer()
+        kept: list[Morph] = []
+        prev_noun: str | None = None
+        prev_num: str | None = None
+        for base, chunk in _chunks(norm):
+            for m in tok.tokenize(chunk):
+                pos = m.part_of_speech()
+                term = clean_term(m.normalized_form())
+                if (
+                    pos[0] in STOP_POS
+                    or not term
+                    or term in self.stopwords
+                    or (pos[1] in DEPENDENT_POS2 and pos[0] in ("動詞", "形容詞"))
+                ):
+                    prev_noun = prev_num = None
+                    continue
+                terms = [term]
+                if with_extras:
+                    terms += self._extras(m, term, pos, prev_noun, prev_num)
+                b, e = base + m.begin(), base + m.end()
+                start, end = offsets[b], (offsets[e - 1] + 1 if e > b else offsets[b])
+                kept.append(Morph(start, end, text[start:end], tuple(dict.fromkeys(terms))))
+                prev_noun = term if pos[0] == "名詞" and pos[1] in CONTENT_NOUN else None
+                prev_num = term if pos[1] == "数詞" else None
+        return kept
+
+    def _extras(
+        self, m, term: str, pos: tuple[str, ...], prev_noun: str | None, prev_num: str | None
+    ) -> list[str]:  # type: ignore[no-untyped-def]
+        extra: list[str] = []
+        if self.compounds and prev_noun and pos[0] == "名詞" and pos[1] in CONTENT_NOUN:
+            extra.append(prev_noun + term)
+        if prev_num and term == "円":
+            extra.append(prev_num + "円")
+        surface = m.surface()
+        if len(surface) >= 4 and pos[0] == "名詞":
+            parts = m.split(SplitMode.A)
+            if len(parts) > 1:
+                extra += [
+                    t for p in parts if (t := clean_term(p.normalized_form())) and t not in self.stopwords
+                ]
+        if self.bigram_fallback and m.is_oov() and len(surface) > 2:
+            extra += [BIGRAM_PREFIX + surface[i : i + 2] for i in range(len(surface) - 1)]
+        return extra
+
+    def analyze(self, text: str) -> list[Morph]:
+        """Kept morphemes with their terms, synonyms applied (the canonical term is added)."""
+        morphs = self._morphs(text)
+        if not self.synonyms:
+            return morphs
+        base = [m.terms[0] for m in morphs]
+        out = list(morphs)
+        for i in range(len(morphs)):
+            for n in range(min(self._max_syn, len(morphs) - i), 0, -1):
+                canonical = self.synonyms.get(tuple(base[i : i + n]))
+                if canonical is not None:
+                    for j in range(i, i + n):
+                        if canonical not in out[j].terms:
+                            mj = out[j]
+                            out[j] = Morph(mj.start, mj.end, mj.surface, (*mj.terms, canonical))
+                    break
+        return out
+
+    def terms(self, text: str) -> list[str]:
+        """All index terms of ``text`` in order, with repeats (term frequency matters for BM25)."""
+        return [t for m in self.analyze(text) for t in m.terms]
+
+    def query_terms(self, text: str) -> list[str]:
+        """Distinct terms of a query, in order of first appearance."""
+        return list(dict.fromkeys(self.terms(text)))
+
+
+def char_bigrams(text: str) -> list[str]:
+    """Character-bigram terms (the classic baseline for Japanese search), over runs of word chars."""
+    norm = normalize(text).lower()
+    out: list[str] = []
+    for run in re.findall(r"\w+", norm):
+        run = clean_term(run)
+        if len(run) == 1:
+            out.append(run)
+        out += [run[i : i + 2] for i in range(len(run) - 1)]
+    return out
+
+
+_default: Analyzer | None = None
+_default_lock = threading.Lock()
+
+
+def get_analyzer() -> Analyzer:
+    """The process-wide default analyzer (data files read once)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Analyzer()
+    return _default

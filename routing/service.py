@@ -1,0 +1,204 @@
+"""Routing actions: load snapshots, ask the pure policy, write the outcome (the only I/O around it).
+
+* :func:`enqueue_ticket`: a new or returning ticket joins its center's queue (or a backup center's
+  when its own is closed); returns the after-hours answer when nobody is open.
+* :func:`route_ticket`: offer one queued ticket to the counselor the policy picks.
+* :func:`dispatch_center`: offer many queued tickets of a center at once (plan_assignments), used
+  when counselors become available or free capacity, and by the periodic sweep.
+
+Functions take the caller's session and do not commit, except where the name says so; jobs wrap
+them in ``session_scope``. Locking rules are in :mod:`routing.store`. Every state change records a
+``RoutingEvent`` (published after commit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from config.settings import Settings, get_settings
+from crm.events import RoutingEvent, record_event
+from crm.models import Center, Note, Ticket, TicketStatus, utcnow
+from routing import calendar, store
+from routing.models import Offer, OfferStatus, PresenceStatus, RoutingLog
+from routing.policy import AgentView, Assign, choose_counselor, plan_assignments
+
+ROUTABLE = (TicketStatus.NEW, TicketStatus.QUEUED)
+MAX_CLAIM_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    ticket_id: int
+    center_id: int
+    queued: bool
+    moved_from: int | None = None
+    after_hours_text: str | None = None
+
+
+def emit(session: Session, kind: str, *, ticket: Ticket | None = None, user_id: int | None = None,
+         center_id: int | None = None, detail: dict[str, object] | None = None, log: str = "") -> None:
+    """Record a RoutingEvent (published after commit) and a RoutingLog row."""
+    cid = center_id if center_id is not None else (ticket.center_id if ticket else None)
+    tid = ticket.id if ticket else None
+    record_event(session, RoutingEvent(kind=kind, center_id=cid, ticket_id=tid, user_id=user_id, detail=detail or {}))
+    session.add(RoutingLog(kind=kind, ticket_id=tid, user_id=user_id, center_id=cid, detail=log[:500]))
+
+
+def touch(ticket: Ticket, now: datetime) -> None:
+    ticket.updated_at = now
+    ticket.version += 1
+
+
+def center_lookup(session: Session) -> dict[str, Center]:
+    return {c.code: c for c in session.exec(select(Center)).all()}
+
+
+def enqueue_ticket(session: Session, *, ticket_id: int, now: datetime | None = None) -> EnqueueResult:
+    """Put a new ticket in the queue of the center that is open for it now (own, backup or parent)."""
+    now = now or utcnow()
+    ticket = store.lock_ticket(session, ticket_id, skip_locked=False)
+    if ticket is None:
+        raise LookupError(f"ticket {ticket_id} does not exist")
+    if ticket.status not in ROUTABLE:
+        return EnqueueResult(ticket_id, ticket.center_id, queued=False)
+    own = session.get(Center, ticket.center_id)
+    assert own is not None
+    handling = calendar.resolve_handling_center(own, now, center_lookup(session).get)
+    moved_from = None
+    text = None
+    if handling.center is None:
+        text = calendar.after_hours_text(own, ticket.channel, now, ticket.language or "ja")
+        emit(session, "after_hours", ticket=ticket, detail={"text": text, "chain": list(handling.chain)},
+             log=handling.reason)
+    elif handling.center.id != ticket.center_id:
+        moved_from = ticket.center_id
+        move_to_center(session, ticket, handling.center, reason=handling.reason, kind="backup", now=now)
+    if ticket.status == TicketStatus.NEW or ticket.queued_at is None:
+        ticket.queued_at = ticket.queued_at or now
+    ticket.status = TicketStatus.QUEUED
+    touch(ticket, now)
+    session.add(ticket)
+    emit(session, "queued", ticket=ticket, detail={"moved_from": moved_from})
+    return EnqueueResult(ticket.id or 0, ticket.center_id, True, moved_from, text)
+
+
+def move_to_center(session: Session, ticket: Ticket, target: Center, *, reason: str, kind: str,
+                   now: datetime, author_id: int | None = None) -> None:
+    """Hand a ticket to another center's queue; the reason goes on the timeline as a note."""
+    source = ticket.center_id
+    cancel_pending_offer(session, ticket, now=now, reason=f"moved to {target.code}")
+    ticket.center_id = target.id  # type: ignore[assignment]
+    ticket.assignee_id = None
+    ticket.status = TicketStatus.QUEUED
+    touch(ticket, now)
+    session.add(ticket)
+    note_kind = "transfer" if kind in ("transfer", "backup", "overflow") else kind
+    session.add(Note(ticket_id=ticket.id, author_id=author_id, kind=note_kind,  # type: ignore[arg-type]
+                     body=f"Routed to {target.name} ({target.code}): {reason}"))
+    emit(session, "overflowed" if kind in ("backup", "overflow") else "transferred", ticket=ticket,
+         detail={"from_center_id": source, "to_center_id": target.id, "reason": reason, "kind": kind},
+         log=reason)
+
+
+def cancel_pending_offer(session: Session, ticket: Ticket, *, now: datetime, reason: str) -> Offer | None:
+    offer = store.pending_offer(session, ticket.id or 0)
+    if offer is None:
+        return None
+    close_offer(offer, OfferStatus.CANCELLED, now, reason)
+    session.add(offer)
+    emit(session, "offer_cancelled", ticket=ticket, user_id=offer.user_id, detail={"offer_id": offer.id})
+    return offer
+
+
+def close_offer(offer: Offer, status: OfferStatus, now: datetime, reason: str = "") -> None:
+    offer.status = status
+    offer.active_ticket_id = None
+    offer.decided_at = now
+    if reason:
+        offer.reason = reason[:300]
+
+
+def offer_timeout(settings: Settings, channel: str) -> timedelta:
+    seconds = settings.offer_timeout_voice if channel == "voice" else settings.offer_timeout_message
+    return timedelta(seconds=seconds)
+
+
+def route_ticket(
+    session: Session, *, ticket_id: int, now: datetime | None = None, settings: Settings | None = None
+) -> Offer | None:
+    """Offer a queued ticket to the best counselor; None if held (nobody eligible) or not routable."""
+    now = now or utcnow()
+    ticket = store.lock_ticket(session, ticket_id)
+    if ticket is None or ticket.status not in ROUTABLE or store.pending_offer(session, ticket_id):
+        return None
+    return _route_locked(session, ticket, now, settings or get_settings())
+
+
+def _route_locked(session: Session, ticket: Ticket, now: datetime, settings: Settings,
+                  never: frozenset[int] = frozenset()) -> Offer | None:
+    view = store.ticket_view(ticket)
+    exclude = store.passed_by(session, ticket.id or 0)
+    agents = store.agent_views(session, ticket.center_id)
+    lost: set[int] = set(never)
+    for _ in range(MAX_CLAIM_RETRIES):
+        decision = choose_counselor(view, [a for a in agents if a.id not in lost], now, exclude)
+        if not isinstance(decision, Assign):
+            emit(session, "held", ticket=ticket, detail={"reason": decision.reason}, log=decision.reason)
+            return None
+        fresh = _claim_agent(session, decision.agent_id, ticket.center_id)
+        if fresh is not None and fresh.free_on(ticket.channel):
+            return create_offer(session, ticket, decision.agent_id, now, settings, decision.reason)
+        lost.add(decision.agent_id)  # another process took their capacity or holds their lock
+    return None
+
+
+def _claim_agent(session: Session, user_id: int, center_id: int) -> AgentView | None:
+    presence = store.lock_presence(session, user_id, skip_locked=True)
+    if presence is None or presence.status != PresenceStatus.AVAILABLE:
+        return None
+    views = store.agent_views(session, center_id, user_ids=[user_id])  # load recounted under the lock
+    return views[0] if views else None
+
+
+def create_offer(session: Session, ticket: Ticket, user_id: int, now: datetime, settings: Settings,
+                 reason: str) -> Offer:
+    """Write the offer (its counselor's presence row must be locked by the caller on PostgreSQL)."""
+    offer = Offer(
+        ticket_id=ticket.id, active_ticket_id=ticket.id, user_id=user_id, center_id=ticket.center_id,  # type: ignore[arg-type]
+        channel=ticket.channel, created_at=now, expires_at=now + offer_timeout(settings, ticket.channel),
+        reason=reason[:300],
+    )
+    session.add(offer)
+    ticket.status = TicketStatus.OFFERED
+    touch(ticket, now)
+    session.add(ticket)
+    session.flush()
+    emit(session, "offered", ticket=ticket, user_id=user_id,
+         detail={"offer_id": offer.id, "expires_at": offer.expires_at.isoformat(), "reason": reason}, log=reason)
+    return offer
+
+
+def dispatch_center(
+    session: Session, *, center_id: int, now: datetime | None = None, limit: int = 200,
+    settings: Settings | None = None,
+) -> list[Offer]:
+    """Offer as many queued tickets of a center as free capacity allows, in priority order."""
+    now = now or utcnow()
+    settings = settings or get_settings()
+    tickets = store.lock_queued_tickets(session, center_id, limit)
+    if not tickets:
+        return []
+    agents = store.agent_views(session, center_id, lock=True)
+    if not agents:
+        return []
+    by_id = {t.id: t for t in tickets}
+    views = [store.ticket_view(t) for t in tickets]
+    exclude = store.passed_by_many(session, list(by_id))  # type: ignore[arg-type]
+    offers = []
+    for tv, decision in plan_assignments(views, agents, now, exclude):
+        if isinstance(decision, Assign):
+            offers.append(create_offer(session, by_id[tv.id], decision.agent_id, now, settings, decision.reason))
+    return offers

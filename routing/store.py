@@ -1,0 +1,162 @@
+"""Reading routing snapshots from the database and taking the locks that make claims safe.
+
+Lock order, everywhere: tickets first, then presence rows (so two writers never wait on each other
+in opposite orders). On PostgreSQL tickets are claimed with ``FOR UPDATE SKIP LOCKED`` (a ticket
+another process is routing is simply skipped) and a counselor's capacity is guarded by
+``FOR UPDATE`` on their presence row: every change to a counselor's load (offer, transfer) holds that
+lock and recounts the load after taking it. On SQLite the engine's ``BEGIN IMMEDIATE`` serializes
+writers, so the locks are not needed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from crm.models import Ticket, TicketStatus, User
+from routing.models import Offer, OfferStatus, Presence, PresenceStatus
+from routing.policy import AgentView, TicketView
+
+HELD_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.WAITING_ON_CONSUMER)
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def lock_ticket(session: Session, ticket_id: int, *, skip_locked: bool = True) -> Ticket | None:
+    """The ticket, row-locked on PostgreSQL; None if missing or (skip_locked) another process holds it."""
+    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=skip_locked)
+    return session.exec(stmt).first()
+
+
+def lock_queued_tickets(session: Session, center_id: int, limit: int) -> list[Ticket]:
+    """Up to ``limit`` queued tickets of a center, oldest first, skipping those being routed elsewhere."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.center_id == center_id, Ticket.status == TicketStatus.QUEUED)
+        .order_by(col(Ticket.queued_at), col(Ticket.id))
+        .limit(limit)
+    )
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.exec(stmt).all())
+
+
+def lock_presence(session: Session, user_id: int, *, skip_locked: bool = False) -> Presence | None:
+    stmt = select(Presence).where(Presence.user_id == user_id)
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=skip_locked)
+    return session.exec(stmt).first()
+
+
+def ticket_view(ticket: Ticket) -> TicketView:
+    return TicketView(
+        id=ticket.id,  # type: ignore[arg-type]
+        center_id=ticket.center_id,
+        channel=ticket.channel,
+        waiting_since=ticket.queued_at or ticket.created_at,
+        language=ticket.language or "ja",
+        required_skills=frozenset(ticket.required_skills or ()),
+        qualification_required=ticket.qualification_required,
+        serious_accident=ticket.serious_accident,
+        special_consideration=ticket.special_consideration,
+        priority=ticket.priority,
+    )
+
+
+def capacity_of(user: User, presence: Presence) -> dict[str, int]:
+    """The presence's capacity override if set, else the counselor's configured capacity."""
+    source = presence.capacity or user.capacity or {}
+    return {str(k): int(v) for k, v in source.items()}
+
+
+def loads(session: Session, user_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Per counselor, per channel: tickets held (assigned or waiting on the consumer) + pending offers."""
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    if not user_ids:
+        return out
+    held = session.exec(
+        select(Ticket.assignee_id, Ticket.channel, func.count())
+        .where(col(Ticket.assignee_id).in_(user_ids), col(Ticket.status).in_(HELD_STATUSES))
+        .group_by(col(Ticket.assignee_id), col(Ticket.channel))
+    ).all()
+    offered = session.exec(
+        select(Offer.user_id, Offer.channel, func.count())
+        .where(col(Offer.user_id).in_(user_ids), Offer.status == OfferStatus.PENDING)
+        .group_by(col(Offer.user_id), col(Offer.channel))
+    ).all()
+    for uid, channel, n in (*held, *offered):
+        out[uid][channel] = out[uid].get(channel, 0) + int(n)  # type: ignore[index]
+    return out
+
+
+def agent_views(
+    session: Session, center_id: int, *, lock: bool = False, user_ids: Iterable[int] | None = None
+) -> list[AgentView]:
+    """Available counselors of a center with their current load (``lock``: their presence rows too,
+    skipping counselors another process is assigning to right now)."""
+    stmt = (
+        select(User, Presence)
+        .join(Presence, col(Presence.user_id) == col(User.id))
+        .where(User.center_id == center_id, col(User.is_active).is_(True),
+               Presence.status == PresenceStatus.AVAILABLE)
+        .order_by(col(User.id))
+    )
+    if user_ids is not None:
+        stmt = stmt.where(col(User.id).in_(list(user_ids)))
+    if lock and is_postgres(session):
+        stmt = stmt.with_for_update(of=Presence, skip_locked=True)  # type: ignore[arg-type]
+    rows = session.exec(stmt).all()
+    load = loads(session, [u.id for u, _ in rows])  # type: ignore[misc]
+    return [_view(u, p, load.get(u.id or 0, {})) for u, p in rows]
+
+
+def _view(user: User, presence: Presence, load: dict[str, int]) -> AgentView:
+    return AgentView(
+        id=user.id,  # type: ignore[arg-type]
+        center_id=user.center_id,
+        status=presence.status.value,
+        skills=frozenset(user.skills or ()),
+        languages=frozenset(user.languages or ("ja",)),
+        qualifications=frozenset(user.qualifications or ()),
+        capacity=capacity_of(user, presence),
+        load=load,
+        idle_since=presence.last_assigned_at,
+        consecutive_missed=presence.missed_offers,
+    )
+
+
+PASSED = (OfferStatus.DECLINED, OfferStatus.TIMED_OUT, OfferStatus.CANCELLED)
+
+
+def passed_by(session: Session, ticket_id: int) -> frozenset[int]:
+    """Counselors who declined, let time out, or lost (offline) this ticket's offer."""
+    return passed_by_many(session, [ticket_id]).get(ticket_id, frozenset())
+
+
+def passed_by_many(session: Session, ticket_ids: Sequence[int]) -> dict[int, frozenset[int]]:
+    out: dict[int, set[int]] = defaultdict(set)
+    if ticket_ids:
+        rows = session.exec(
+            select(Offer.ticket_id, Offer.user_id).where(
+                col(Offer.ticket_id).in_(list(ticket_ids)), col(Offer.status).in_(PASSED)
+            )
+        ).all()
+        for tid, uid in rows:
+            out[tid].add(uid)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def pending_offer(session: Session, ticket_id: int) -> Offer | None:
+    return session.exec(select(Offer).where(Offer.active_ticket_id == ticket_id)).first()
+
+
+def waiting_since(ticket: Ticket) -> datetime:
+    return ticket.queued_at or ticket.created_at

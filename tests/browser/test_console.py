@@ -1,0 +1,87 @@
+"""A counselor logs in to the console, opens a consultation, replies and records the case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app import create_app
+from config.settings import Settings
+from config.wiring import get_runtime
+from crm.models import Message, MessageStatus, Ticket
+from tests.conftest import _reset_database, wait_for
+from tests.factories import PASSWORD, make_center, make_user, receive
+from tests.live_server import serve
+
+
+def test_counselor_answers_a_consultation_from_the_console(
+    migrated: Settings, browser: Any, tmp_path: Any
+) -> None:
+    with serve(create_app(migrated)) as url:
+        runtime = get_runtime()
+        _reset_database(runtime)
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            center = make_center(session, "TKY")
+            make_user(session, center, "sato", display_name="佐藤")
+            r = receive(session, center, "母がサプリの定期購入をやめられません😢", sender="U-console")
+            receive(session, make_center(session, "OSK"), "大阪の相談", sender="U-other")
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.fill("input[name=username]", "sato")
+        page.fill("input[name=password]", "wrong-password")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#error:has-text('wrong username or password')")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#ticket-table tbody tr")
+        rows = page.locator("#ticket-table tbody tr")
+        assert rows.count() == 1  # the other center's consultation is not listed
+        assert "定期購入" in rows.first.inner_text()
+        rows.first.click()
+        page.wait_for_selector("#timeline li:has-text('やめられません😢')")
+        page.fill("#reply-form textarea", "ご相談ありがとうございます。契約書面はお手元にありますか。")
+        assert "/ 5000" in page.inner_text("#reply-count")
+        page.click("#reply-form button[type=submit]")
+        page.wait_for_selector("#timeline li.outbound:has-text('契約書面')")
+        page.fill("input[name=product_category]", "健康食品")
+        page.fill("input[name=contract_amount]", "12,800")
+        page.click("#fields-form button[type=submit]")
+        page.wait_for_selector("#ticket-title")
+        page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
+        page.click("#lang")
+        assert page.inner_text("#reply-form button[type=submit]") == "返信を送信"
+        assert not errors, errors
+        with Session(runtime.engine) as session:
+            assert wait_for(
+                lambda: (
+                    session.exec(select(Message).where(Message.direction == "outbound")).first() is not None
+                )
+            )
+            session.rollback()
+            ticket = session.get(Ticket, r.ticket_id)
+            assert (
+                ticket is not None
+                and ticket.product_category == "健康食品"
+                and ticket.contract_amount == 12800
+            )
+            session.rollback()
+            assert wait_for(lambda: _outbound_status(session) == MessageStatus.SENT)
+
+
+def _outbound_status(session: Session) -> MessageStatus | None:
+    session.rollback()
+    msg = session.exec(select(Message).where(Message.direction == "outbound")).first()
+    return msg.status if msg else None
+
+
+def test_console_pages_carry_a_content_security_policy(migrated: Settings) -> None:
+    import httpx
+
+    with serve(create_app(migrated)) as url:
+        res = httpx.get(url + "/")
+        assert res.status_code == 200 and "script-src 'self'" in res.headers["content-security-policy"]
+        assert httpx.get(url + "/console/console.js").headers["content-type"].startswith("text/javascript")
+        assert httpx.get(url + "/console/../app.py").status_code == 404

@@ -1,0 +1,89 @@
+"""Both search stores (SQLite FTS5, PostgreSQL tsvector) pass the same tests: backend from the env."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from config.wiring import Runtime
+from knowledge.index import IndexDoc, SearchFilters, reset_search_index, store_for
+from tests.conftest import RESET_HOOKS
+
+if reset_search_index not in RESET_HOOKS:
+    RESET_HOOKS.append(reset_search_index)
+
+
+def _docs() -> list[IndexDoc]:
+    return [
+        IndexDoc("a", "case", 1, ["定期購入", "解約", "電話", "繋がる"]),
+        IndexDoc("b", "case", 2, ["屋根", "点検", "訪問販売", "工事"]),
+        IndexDoc("c", "faq", None, ["定期購入", "定期購入", "お試し", "解約"]),
+        IndexDoc("d", "law", None, ["クーリングオフ", "訪問販売", "書面", "8"]),
+    ] + [IndexDoc(f"filler{i}", "case", 1, ["天気", "雑談", f"x{i}"]) for i in range(8)]
+
+
+@pytest.fixture
+def store(runtime: Runtime):  # type: ignore[no-untyped-def]
+    s = store_for(runtime.engine.dialect.name)
+    with runtime.engine.begin() as conn:
+        s.upsert(conn, _docs())
+    return s
+
+
+def _search(runtime: Runtime, store, terms, k=10, **flt):  # type: ignore[no-untyped-def]
+    with runtime.engine.connect() as conn:
+        return store.search(conn, terms, k, SearchFilters(**flt))
+
+
+def test_ranks_by_bm25_and_reports_matched_terms(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
+    hits = _search(runtime, store, ["定期購入", "解約"])
+    assert [h.id for h in hits] == ["c", "a"]  # c has the rarer term twice
+    assert hits[0].score > hits[1].score > 0
+    assert hits[0].matched == ("定期購入", "解約")
+
+
+def test_filters_by_kind_center_and_excluded_ids(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
+    assert [h.id for h in _search(runtime, store, ["定期購入"], kinds=("case",))] == ["a"]
+    assert [h.id for h in _search(runtime, store, ["訪問販売"], center_id=2)] == ["b"]
+    assert [h.id for h in _search(runtime, store, ["定期購入"], exclude_ids=("c",))] == ["a"]
+    assert [h.id for h in _search(runtime, store, ["訪問販売"], kinds=("law", "faq"))] == ["d"]
+
+
+def test_upsert_replaces_and_delete_removes(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
+    with runtime.engine.begin() as conn:
+        store.upsert(conn, [IndexDoc("a", "case", 1, ["架空請求", "葉書"])])
+        assert store.count(conn) == 12
+    assert [h.id for h in _search(runtime, store, ["定期購入"])] == ["c"]
+    assert [h.id for h in _search(runtime, store, ["架空請求"])] == ["a"]
+    with runtime.engine.begin() as conn:
+        assert store.delete(conn, "a") is True
+        assert store.delete(conn, "a") is False
+    assert _search(runtime, store, ["架空請求"]) == []
+
+
+def test_unknown_empty_and_hostile_terms_return_nothing(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
+    assert _search(runtime, store, []) == []
+    assert _search(runtime, store, ["存在しない語"]) == []
+    for hostile in ['"', "a OR b", "NEAR(x y)", "'); DROP TABLE knowledge_search; --", "*", "\\", ":"]:
+        assert _search(runtime, store, [hostile]) == []
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM knowledge_search")).scalar_one() == 12
+
+
+def test_quotes_in_terms_round_trip(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
+    with runtime.engine.begin() as conn:
+        store.upsert(conn, [IndexDoc("q", "faq", None, ["it's", "say\"hi", "back\\slash", "日本語\"引用"])])
+    assert [h.id for h in _search(runtime, store, ["it's"])] == ["q"]
+    assert [h.id for h in _search(runtime, store, ['say"hi'])] == ["q"]
+
+
+def test_rollback_leaves_index_unchanged(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RuntimeError), runtime.engine.begin() as conn:
+        store.upsert(conn, [IndexDoc("z", "faq", None, ["ロールバック"])])
+        raise RuntimeError("boom")
+    assert _search(runtime, store, ["ロールバック"]) == []
+
+
+def test_very_common_terms_do_not_drown_rare_ones(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
+    hits = _search(runtime, store, ["天気", "屋根"])
+    assert hits[0].id == "b"
