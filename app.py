@@ -53,12 +53,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     )
     _add_error_handlers(app)
     from config.health import router as health_router
+    from crm.accident_api import router as accident_router
     from crm.api import router as crm_router
     from crm.live_api import router as live_router
 
     app.include_router(health_router)
     app.include_router(crm_router)
     app.include_router(live_router)
+    app.include_router(accident_router)
     for module_name in OPTIONAL_ROUTERS:
         try:
             module = importlib.import_module(module_name)

@@ -282,3 +282,39 @@ class InboundEvent(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     received_at: datetime = Field(default_factory=utcnow)
     processed_at: datetime | None = None
+
+
+class AccidentReportStatus(StrEnum):
+    DRAFT = "draft"
+    NOTIFIED = "notified"
+
+
+class AccidentReport(SQLModel, table=True):
+    """A notification to the Consumer Affairs Agency under 消費者安全法 第12条 (施行規則 第九条).
+
+    ``learned_at`` is 情報を得た日時; ``notified_at`` the 通知日時: the gap is what "直ちに" is audited on.
+    Follow-up reports (第N報) are further rows with the next ``report_no``.
+    """
+
+    __table_args__ = (UniqueConstraint("ticket_id", "report_no", name="uq_accident_ticket_report_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    report_no: int = 1  # 第N報
+    serious: bool = True  # 重大事故等 (第12条1項, 直ちに) or other 消費者事故等 (2項, 速やかに)
+    occurred_at: str = Field(default="", max_length=100)  # 発生日時 (as known: may be approximate)
+    occurred_place: str = Field(default="", max_length=300)  # 発生場所
+    learned_at: datetime = Field(default_factory=utcnow)  # 情報を得た日時
+    learned_method: str = Field(default="", max_length=100)  # 情報を得た方法
+    circumstances: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # 態様
+    product: str = Field(default="", max_length=500)  # 商品等又は役務を特定するために必要な事項
+    damage: str = Field(default="", max_length=1000)  # 被害の状況
+    detection_reasons: list[str] = json_column()
+    confidential: bool = False  # 不開示情報を含む
+    whistleblowing: bool = False  # 公益通報
+    status: AccidentReportStatus = Field(default=AccidentReportStatus.DRAFT, max_length=16)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    notified_by: int | None = Field(default=None, foreign_key="user.id")
+    notified_at: datetime | None = None
+    notification_method: str | None = Field(default=None, max_length=50)  # 電話, FAX, 事故情報データバンク...
+    created_at: datetime = Field(default_factory=utcnow)

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from app import create_app
 from config.settings import Settings
 from config.wiring import get_runtime
-from crm.models import Message, MessageStatus, Ticket
+from crm.models import Message, MessageStatus, Role, Ticket
 from tests.conftest import _reset_database, wait_for
 from tests.factories import PASSWORD, make_center, make_user, receive
 from tests.live_server import serve
@@ -85,3 +85,30 @@ def test_console_pages_carry_a_content_security_policy(migrated: Settings) -> No
         assert res.status_code == 200 and "script-src 'self'" in res.headers["content-security-policy"]
         assert httpx.get(url + "/console/console.js").headers["content-type"].startswith("text/javascript")
         assert httpx.get(url + "/console/../app.py").status_code == 404
+
+
+def test_supervisor_prepares_a_serious_accident_notification(migrated: Settings, browser: Any) -> None:
+    with serve(create_app(migrated)) as url:
+        runtime = get_runtime()
+        _reset_database(runtime)
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            center = make_center(session, "TKY")
+            make_user(session, center, "boss", role=Role.SUPERVISOR)
+            receive(session, center, "電気ストーブから出火して火災になりました。", sender="U-fire")
+        page = browser.new_page()
+        page.goto(url + "/")
+        page.fill("input[name=username]", "boss")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#ticket-table tbody tr.serious")
+        page.click("#ticket-table tbody tr.serious")
+        page.wait_for_selector("#accident-banner:visible")
+        page.click("#accident-open")
+        page.wait_for_selector("#accident-form:visible")
+        page.click("#accident-form button[type=submit]")
+        page.wait_for_selector("#error:has-text('発生日時')")  # refused until every item is filled
+        page.fill("#accident-form input[name=occurred_at]", "11月21日 夜")
+        page.fill("#accident-form input[name=occurred_place]", "住宅 居室")
+        page.fill("#accident-form input[name=product]", "電気ストーブ")
+        page.click("#accident-form button[type=submit]")
+        page.wait_for_selector("#accident-status:has-text('notified')")

@@ -15,7 +15,9 @@ const I18N = {
     suggestions: "提案", similar: "類似の過去事例", live: "リアルタイムイベント", accept: "受ける", decline: "断る",
     reply_placeholder: "相談者への返信", search_placeholder: "例: 定期購入 解約できない",
     serious: "重大事故等の疑い: 直ちに消費者庁への通知を検討してください", confidence: "確度",
-    cooling_off: "クーリング・オフ", no_results: "該当なし", special: "要配慮",
+    cooling_off: "クーリング・オフ", accident_report: "消費者庁への通知 (第12条)", occurred_at: "発生日時",
+    occurred_place: "発生場所", learned_method: "情報を得た方法", circumstances: "事故の態様", product: "商品等の特定",
+    damage: "被害の状況", method: "通知方法", mark_notified: "通知済みにする", prepare_notification: "重大事故等の通知を作成", no_results: "該当なし", special: "要配慮",
   },
   en: {},
 };
@@ -148,6 +150,7 @@ async function openTicket(id) {
   banner.textContent = t("serious", "Suspected serious accident (重大事故等): consider notifying the Consumer Affairs Agency now");
   renderTimeline();
   fillFields();
+  loadAccidentReport(id);
   loadSimilar(id);
   loadSuggestions(id);
 }
@@ -189,6 +192,30 @@ async function saveFields(form) {
   };
   await api("PATCH", `/api/tickets/${current.id}`, body);
   await openTicket(current.id);
+}
+
+let accidentReport = null;
+const ACCIDENT_FIELDS = ["occurred_at", "occurred_place", "learned_method", "circumstances", "product", "damage"];
+
+async function loadAccidentReport(id) {
+  const reports = await api("GET", `/api/tickets/${id}/accident-reports`).catch(() => []);
+  accidentReport = reports.length ? reports[reports.length - 1] : null;
+  $("#accident-open").hidden = !current.serious_accident || Boolean(accidentReport && accidentReport.status === "draft");
+  const form = $("#accident-form");
+  form.hidden = !accidentReport;
+  if (!accidentReport) return;
+  for (const name of ACCIDENT_FIELDS) form[name].value = accidentReport[name] || "";
+  const r = accidentReport;
+  $("#accident-status").textContent = r.status === "notified"
+    ? `第${r.report_no}報 notified ${fmtTime(r.notified_at)} (${r.notification_method}), ${Math.round(r.delay_seconds / 60)} min after 情報を得た日時`
+    : `第${r.report_no}報 draft · 情報を得た日時 ${fmtTime(r.learned_at)}`;
+}
+
+async function saveAccident() {
+  const form = $("#accident-form");
+  const body = {};
+  for (const name of ACCIDENT_FIELDS) body[name] = form[name].value;
+  await api("PATCH", `/api/accident-reports/${accidentReport.id}`, body);
 }
 
 async function loadSimilar(id) {
@@ -342,6 +369,13 @@ function bind() {
   $("#add-note").addEventListener("click", guard(addNote));
   $("#fields-form").addEventListener("submit", guard((e) => saveFields(e.target)));
   $("#resolve").addEventListener("click", guard(async () => { await api("PATCH", `/api/tickets/${current.id}`, { status: "resolved" }); await openTicket(current.id); }));
+  $("#accident-open").addEventListener("click", guard(async () => { await api("POST", `/api/tickets/${current.id}/accident-reports`); await loadAccidentReport(current.id); }));
+  $("#accident-save").addEventListener("click", guard(async () => { await saveAccident(); await loadAccidentReport(current.id); }));
+  $("#accident-form").addEventListener("submit", guard(async (e) => {
+    await saveAccident();
+    await api("POST", `/api/accident-reports/${accidentReport.id}/notified`, { method: e.target.method.value });
+    await loadAccidentReport(current.id);
+  }));
   $("#search-form").addEventListener("submit", guard((e) => search(e.target)));
   $("#presence").addEventListener("change", guard(async (e) => api("PUT", "/api/me/presence", { status: e.target.value })));
   document.querySelectorAll("#nav button").forEach((b) => b.addEventListener("click", guard(async () => {
