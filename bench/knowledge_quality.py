@@ -48,8 +48,12 @@ def read_jsonl(path: Path) -> list[dict]:  # type: ignore[type-arg]
 
 
 def load_documents() -> list:  # type: ignore[type-arg]
-    paths = [ROOT / "crm" / "demo_data" / "cases.jsonl", ROOT / "crm" / "demo_data" / "references.jsonl",
-             *sorted((ROOT / "knowledge" / "data").glob("*.jsonl"))]
+    paths = [
+        ROOT / "crm" / "demo_data" / "cases.jsonl",
+        ROOT / "crm" / "demo_data" / "references.jsonl",
+             ROOT / "bench" / "data" / "references.jsonl",
+        *sorted((ROOT / "knowledge" / "data").glob("*.jsonl")),
+    ]
     docs = []
     for path in paths:
         if path.exists():
@@ -58,13 +62,19 @@ def load_documents() -> list:  # type: ignore[type-arg]
 
 
 def doc_terms(analyze: Callable[[str], list[str]], d) -> list[str]:  # type: ignore[no-untyped-def]
-    labels = [str(v) for k in ("product_category", "product_category_top", "sales_method", "content_keywords")
-              for v in (d.fields.get(k) if isinstance(d.fields.get(k), list) else [d.fields.get(k)]) if v]
+    labels = [
+        str(v)
+        for k in ("product_category", "product_category_top", "sales_method", "content_keywords")
+        for v in (d.fields.get(k) if isinstance(d.fields.get(k), list) else [d.fields.get(k)])
+        if v
+    ]
     title = analyze(d.title)
     return title + title + analyze(d.body) + analyze(" 、".join([*d.tags, *labels]))
 
 
-def run_bm25(name: str, analyze: Callable[[str], list[str]], docs: list, queries: list[dict]) -> dict[str, list[str]]:  # type: ignore[type-arg]
+def run_bm25(
+    name: str, analyze: Callable[[str], list[str]], docs: list, queries: list[dict]
+) -> dict[str, list[str]]:  # type: ignore[type-arg]
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/{name}.db")
         migrate(engine)
@@ -75,7 +85,9 @@ def run_bm25(name: str, analyze: Callable[[str], list[str]], docs: list, queries
         out = {}
         with engine.connect() as conn:
             for q in queries:
-                out[q["qid"]] = [h.id for h in store.search(conn, list(dict.fromkeys(analyze(q["query"]))), 50)]
+                out[q["qid"]] = [
+                    h.id for h in store.search(conn, list(dict.fromkeys(analyze(q["query"]))), 50)
+                ]
         engine.dispose()
     return out
 
@@ -122,8 +134,11 @@ def pii_scores(rows: list[dict]) -> dict:  # type: ignore[type-arg]
         for s in row.get("keep", []):
             keep_total += 1
             keep_ok += s in masked
-        if any(row["text"][g["start"]:g["end"]] in masked for g in row["spans"]
-               if g["type"] in ("phone", "email", "name")):
+        if any(
+            row["text"][g["start"] : g["end"]] in masked
+            for g in row["spans"]
+            if g["type"] in ("phone", "email", "name")
+        ):
             leaked_texts += 1
 
     def pr(c: dict[str, int]) -> dict[str, float]:
@@ -132,10 +147,14 @@ def pii_scores(rows: list[dict]) -> dict:  # type: ignore[type-arg]
         return {"precision": round(p, 4), "recall": round(r, 4), **c}
 
     total = {k: sum(c[k] for c in per.values()) for k in ("tp", "fn", "fp")}
-    return {"overall": pr(total), "by_type": {t: pr(c) for t, c in sorted(per.items())},
-            "keep_survival": round(keep_ok / keep_total, 4) if keep_total else None,
-            "texts_with_phone_email_or_name_left": leaked_texts, "texts": len(rows),
-            "placeholders": PLACEHOLDERS}
+    return {
+        "overall": pr(total),
+        "by_type": {t: pr(c) for t, c in sorted(per.items())},
+        "keep_survival": round(keep_ok / keep_total, 4) if keep_total else None,
+        "texts_with_phone_email_or_name_left": leaked_texts,
+        "texts": len(rows),
+        "placeholders": PLACEHOLDERS,
+    }
 
 
 def main() -> None:
@@ -147,7 +166,11 @@ def main() -> None:
         docs, queries = load_documents(), read_jsonl(DEV)
         known = {d.id for d in docs}
         missing = sorted({r for q in queries for r in q["relevant"] if r not in known})
-        result["search"] = {"documents": len(docs), "queries": len(queries), "relevant_ids_not_in_corpus": missing[:20]}
+        result["search"] = {
+            "documents": len(docs),
+            "queries": len(queries),
+            "relevant_ids_not_in_corpus": missing[:20],
+        }
         ours = Analyzer()
         variants: dict[str, Callable[[str], list[str]]] = {
             "char_bigram_bm25": char_bigrams,
@@ -159,7 +182,10 @@ def main() -> None:
         for name, analyze in variants.items():
             t0 = time.perf_counter()
             runs[name] = run_bm25(name, analyze, docs, queries)
-            result["search"][name] = {**metrics(runs[name], queries), "seconds": round(time.perf_counter() - t0, 1)}
+            result["search"][name] = {
+                **metrics(runs[name], queries),
+                "seconds": round(time.perf_counter() - t0, 1),
+            }
         if not args.no_hybrid:
             t0 = time.perf_counter()
             dense = run_dense(docs, queries)
@@ -168,7 +194,10 @@ def main() -> None:
 
                 result["search"]["dense_e5_small"] = metrics(dense, queries)
                 fused = {q: [i for i, _ in rrf([runs["sudachi_bm25"][q][:50], dense[q][:50]])] for q in dense}
-                result["search"]["hybrid_rrf"] = {**metrics(fused, queries), "seconds": round(time.perf_counter() - t0, 1)}
+                result["search"]["hybrid_rrf"] = {
+                    **metrics(fused, queries),
+                    "seconds": round(time.perf_counter() - t0, 1),
+                }
     else:
         result["search"] = f"{DEV.relative_to(ROOT)} not found: search quality not measured"
     result["pii"] = pii_scores(read_jsonl(PII)) if PII.exists() else f"{PII.relative_to(ROOT)} not found"

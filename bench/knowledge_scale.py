@@ -22,32 +22,102 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from crm.db import make_engine  # noqa: E402
-from crm.schema import migrate  # noqa: E402
-from knowledge.index import IndexDoc, SearchFilters, store_for  # noqa: E402
-from knowledge.text import get_analyzer  # noqa: E402
+from crm.db import make_engine
+from crm.schema import migrate
+from knowledge.index import IndexDoc, SearchFilters, store_for
+from knowledge.text import get_analyzer
 
-PRODUCTS = ["健康食品", "サプリメント", "化粧品", "美容液", "屋根工事", "給湯器", "浄水器", "布団", "光回線", "携帯電話",
-            "電気の契約", "ガスの契約", "中古車", "脱毛エステ", "英会話教室", "学習塾", "結婚相談所", "賃貸マンション",
-            "引っ越し", "オンラインゲーム", "アダルトサイト", "投資用マンション", "暗号資産", "副業の情報商材", "貴金属",
-            "ウォーターサーバー", "補聴器", "太陽光発電", "リフォーム", "シロアリ駆除", "鍵の修理", "トイレの修理"]
-METHODS = ["インターネット通販で", "訪問販売で", "電話勧誘で", "店舗で", "SNSの広告を見て", "知人の紹介で", "チラシを見て",
-           "突然自宅に来た業者から", "スマホのアプリで", "展示会で"]
-TROUBLES = ["解約したいが連絡が取れない", "高額な解約料を請求された", "お試しのつもりが定期購入だった",
-            "説明と違う商品が届いた", "返金に応じてもらえない", "クーリング・オフしたい", "強引に契約させられた",
-            "身に覚えのない請求が来た", "商品が届かない", "効果がなかった", "壊れていたが交換してくれない",
-            "契約書面をもらっていない", "断っても帰ってくれなかった", "儲かると言われたが損をした"]
-WHO = ["70歳代の母", "一人暮らしの父", "大学生の息子", "高校生の娘", "相談者本人", "80歳代の祖母", "会社員の夫"]
-EXTRA = ["事業者名は不明。", "クレジットカードで支払った。", "コンビニで電子マネーを購入して支払った。", "家族が気づいた。",
-         "何度電話してもつながらない。", "書面に日付が書かれていない。", "分割払いの契約をした。", "消費生活センターに初めて相談。"]
+PRODUCTS = [
+    "健康食品",
+    "サプリメント",
+    "化粧品",
+    "美容液",
+    "屋根工事",
+    "給湯器",
+    "浄水器",
+    "布団",
+    "光回線",
+    "携帯電話",
+    "電気の契約",
+    "ガスの契約",
+    "中古車",
+    "脱毛エステ",
+    "英会話教室",
+    "学習塾",
+    "結婚相談所",
+    "賃貸マンション",
+    "引っ越し",
+    "オンラインゲーム",
+    "アダルトサイト",
+    "投資用マンション",
+    "暗号資産",
+    "副業の情報商材",
+    "貴金属",
+    "ウォーターサーバー",
+    "補聴器",
+    "太陽光発電",
+    "リフォーム",
+    "シロアリ駆除",
+    "鍵の修理",
+    "トイレの修理",
+]
+METHODS = [
+    "インターネット通販で",
+    "訪問販売で",
+    "電話勧誘で",
+    "店舗で",
+    "SNSの広告を見て",
+    "知人の紹介で",
+    "チラシを見て",
+    "突然自宅に来た業者から",
+    "スマホのアプリで",
+    "展示会で",
+]
+TROUBLES = [
+    "解約したいが連絡が取れない",
+    "高額な解約料を請求された",
+    "お試しのつもりが定期購入だった",
+    "説明と違う商品が届いた",
+    "返金に応じてもらえない",
+    "クーリング・オフしたい",
+    "強引に契約させられた",
+    "身に覚えのない請求が来た",
+    "商品が届かない",
+    "効果がなかった",
+    "壊れていたが交換してくれない",
+    "契約書面をもらっていない",
+    "断っても帰ってくれなかった",
+    "儲かると言われたが損をした",
+]
+WHO = [
+    "70歳代の母",
+    "一人暮らしの父",
+    "大学生の息子",
+    "高校生の娘",
+    "相談者本人",
+    "80歳代の祖母",
+    "会社員の夫",
+]
+EXTRA = [
+    "事業者名は不明。",
+    "クレジットカードで支払った。",
+    "コンビニで電子マネーを購入して支払った。",
+    "家族が気づいた。",
+    "何度電話してもつながらない。",
+    "書面に日付が書かれていない。",
+    "分割払いの契約をした。",
+    "消費生活センターに初めて相談。",
+]
 
 
 def synthetic_case(rng: random.Random) -> str:
     amount = rng.choice([3980, 9800, 19800, 50000, 100000, 300000, 1200000, 2500000])
-    return (f"{rng.choice(WHO)}が{rng.choice(METHODS)}{rng.choice(PRODUCTS)}を{amount:,}円で契約した。"
-            f"{rng.choice(TROUBLES)}。{rng.choice(TROUBLES)}。{rng.choice(EXTRA)}{rng.choice(EXTRA)}")
+    return (
+        f"{rng.choice(WHO)}が{rng.choice(METHODS)}{rng.choice(PRODUCTS)}を{amount:,}円で契約した。"
+        f"{rng.choice(TROUBLES)}。{rng.choice(TROUBLES)}。{rng.choice(EXTRA)}{rng.choice(EXTRA)}"
+    )
 
 
 def main() -> None:
@@ -57,6 +127,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--max-seconds", type=float, default=3600.0, help="stop indexing after this long")
     ap.add_argument("--db", type=Path, default=None, help="SQLite file (default: a temp file)")
+    ap.add_argument("--reuse", action="store_true", help="search an already indexed --db without indexing")
     args = ap.parse_args()
     rng = random.Random(42)
     analyzer = get_analyzer()
@@ -69,11 +140,17 @@ def main() -> None:
     analyze_s = index_s = 0.0
     done = 0
     t_start = time.perf_counter()
-    while done < args.n and time.perf_counter() - t_start < args.max_seconds:
+    if args.reuse:
+        with engine.connect() as conn:
+            done = store.count(conn)
+        analyze_s = index_s = float("nan")
+    while not args.reuse and done < args.n and time.perf_counter() - t_start < args.max_seconds:
         size = min(args.batch, args.n - done)
         t0 = time.perf_counter()
-        docs = [IndexDoc(f"case-{done + i}", "case", 1 + (done + i) % 47, analyzer.terms(synthetic_case(rng)))
-                for i in range(size)]
+        docs = [
+            IndexDoc(f"case-{done + i}", "case", 1 + (done + i) % 47, analyzer.terms(synthetic_case(rng)))
+            for i in range(size)
+        ]
         t1 = time.perf_counter()
         with engine.begin() as conn:
             store.upsert(conn, docs)
@@ -83,11 +160,14 @@ def main() -> None:
         done += size
         if done % 50_000 < args.batch:
             print(f"  {done:,} docs, {done / (analyze_s + index_s):,.0f} docs/s", flush=True)
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO knowledge_fts(knowledge_fts) VALUES('optimize')"))
+    if not args.reuse:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO knowledge_fts(knowledge_fts) VALUES('optimize')"))
     engine.dispose()
     engine = make_engine(f"sqlite:///{db_path}")
-    size_bytes = db_path.stat().st_size + sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "-*"))
+    size_bytes = db_path.stat().st_size + sum(
+        p.stat().st_size for p in db_path.parent.glob(db_path.name + "-*")
+    )
 
     qrng = random.Random(7)
     latencies = []
@@ -113,7 +193,12 @@ def main() -> None:
         "store_docs_per_s": round(done / index_s, 1),
         "index_size_mb": round(size_bytes / 1e6, 1),
         "bytes_per_doc": round(size_bytes / max(1, done), 1),
-        "search_ms": {"p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99), "mean": round(statistics.mean(latencies), 2)},
+        "search_ms": {
+            "p50": pct(0.50),
+            "p95": pct(0.95),
+            "p99": pct(0.99),
+            "mean": round(statistics.mean(latencies), 2),
+        },
         "queries": len(latencies),
         "avg_hits": round(hits_total / max(1, len(latencies)), 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

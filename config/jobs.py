@@ -80,6 +80,7 @@ class InProcessJobs:
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
+            self._periodic, self._next_tick = [], {}
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -113,12 +114,14 @@ class InProcessJobs:
     def _loop(self) -> None:
         while True:
             with self._cond:
-                job = self._next_due_locked()
+                # Stopping drops what is still queued: jobs keep their state in the database and the
+                # periodic sweeps of the next process pick it up.
+                job = None if self._stopping else self._next_due_locked()
                 while job is None:
                     if self._stopping:
                         return
                     self._cond.wait(self._wait_seconds_locked())
-                    job = self._next_due_locked()
+                    job = None if self._stopping else self._next_due_locked()
                 self._running += 1
             _, _, job_id, func, args = job
             try:

@@ -55,11 +55,21 @@ def load_demo(settings: Settings) -> str:
         session.commit()
     _index_knowledge(settings)
     engine.dispose()
-    logins = ", ".join(sorted(users)[:6])
     return (
-        f"demo data: {len(centers)} centers, {len(users)} users, {closed} past cases, {opened} open consultations\n"
-        f"log in with any demo user (e.g. {logins}) and the password {DEMO_PASSWORD!r}"
+        f"demo data: {len(centers)} centers, {len(users)} users, {closed} past cases added, {opened} open consultations added\n"
+        f"demo logins (password {DEMO_PASSWORD!r}): {demo_logins(read_demo_file('users.json'))}"
     )
+
+
+def demo_logins(rows: list[dict[str, Any]]) -> str:
+    """One login per role, e.g. 'tanaka (counselor, tokyo), sv-tokyo (supervisor, tokyo), admin (admin)'."""
+    picked = []
+    for role in ("counselor", "supervisor", "admin"):
+        row = next((r for r in rows if r.get("role", "counselor") == role), None)
+        if row:
+            where = f", {row['center_code']}" if row.get("center_code") else ""
+            picked.append(f"{row['username']} ({role}{where})")
+    return ", ".join(picked)
 
 
 def _load_centers(session: Session, rows: list[dict[str, Any]]) -> dict[str, Center]:

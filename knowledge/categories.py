@@ -54,13 +54,6 @@ def vocabulary(field: str, data_dir: Path = DATA_DIR) -> dict[str, list[str]]:
     return {label: (v["keywords"] if isinstance(v, dict) else list(v)) for label, v in raw.items()}
 
 
-def _labels(doc: KnowledgeDocument, field: str) -> list[str]:
-    value = doc.fields.get(field)
-    if value is None:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
 def suggest_labels(
     session: Session, text: str, neighbors: Sequence[SearchResult], *, top: int = 3
 ) -> dict[str, list[LabelSuggestion]]:

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 K1 = 1.2
 B = 0.75
 MAX_QUERY_TERMS = 24  # the rarest terms of a long query; common ones add little and cost much
+POSTINGS_BUDGET = 30_000  # stop adding (ever more common) query terms once this many postings are read
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,24 @@ def clean_terms(terms: Sequence[str]) -> list[str]:
         if c:
             out.append(c)
     return out
+
+
+def choose_terms(terms: Sequence[str], df: dict[str, int], n_docs: int) -> list[str]:
+    """The query terms worth scoring: present, rarest first, within the postings budget.
+
+    Terms in more than half the documents are dropped (BM25 idf ~0) unless nothing else is left;
+    at least two terms are kept whatever their cost.
+    """
+    present = [t for t in terms if df.get(t, 0) > 0]
+    useful = sorted([t for t in present if df[t] <= n_docs / 2] or present, key=lambda t: df[t])
+    chosen: list[str] = []
+    postings = 0
+    for t in useful[:MAX_QUERY_TERMS]:
+        if len(chosen) >= 2 and postings + df[t] > POSTINGS_BUDGET:
+            break
+        chosen.append(t)
+        postings += df[t]
+    return chosen
 
 
 def idf(n_docs: int, df: int) -> float:

@@ -182,7 +182,7 @@ def mynumber_ok(digits: str) -> bool:
     if len(digits) != 12:
         return False
     p = [int(c) for c in digits[:11]][::-1]
-    s = sum(pn * (n + 1 if n <= 5 else n - 5) for n, pn in enumerate(p, start=1))
+    s = sum(pn * (n + 1 if n <= 6 else n - 5) for n, pn in enumerate(p, start=1))
     r = s % 11
     return int(digits[11]) == (0 if r <= 1 else 11 - r)
 

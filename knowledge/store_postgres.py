@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from knowledge.index import K1, MAX_QUERY_TERMS, B, Hit, IndexDoc, SearchFilters, clean_terms, idf
+from knowledge.index import K1, B, Hit, IndexDoc, SearchFilters, choose_terms, clean_terms, idf
 
 MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
 _STATS_CACHE_SECONDS = 5.0
@@ -111,10 +111,7 @@ class PostgresStore:
             return []
         n, avgdl = self._collection_stats(conn)
         df = self._document_frequencies(conn, terms)
-        present = [t for t in terms if df.get(t, 0) > 0]
-        chosen = sorted([t for t in present if df[t] <= n / 2] or present, key=lambda t: df[t])[
-            :MAX_QUERY_TERMS
-        ]
+        chosen = choose_terms(terms, df, n)
         if not chosen:
             return []
         where, params = (

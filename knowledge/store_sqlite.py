@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from knowledge.index import MAX_QUERY_TERMS, Hit, IndexDoc, SearchFilters, clean_terms
+from knowledge.index import Hit, IndexDoc, SearchFilters, choose_terms, clean_terms
 
 _N_CACHE_SECONDS = 5.0
 
@@ -119,10 +119,7 @@ class SqliteFtsStore:
                 {"t": terms},
             ).all()
         )
-        n = self.count(conn)
-        present = [t for t in terms if df.get(t, 0) > 0]
-        useful = [t for t in present if df[t] <= n / 2] or present
-        return sorted(useful, key=lambda t: df[t])[:MAX_QUERY_TERMS]
+        return choose_terms(terms, df, self.count(conn))
 
     def search(
         self, conn: Connection, terms: Sequence[str], k: int, filters: SearchFilters | None = None

@@ -100,8 +100,10 @@ class Morph:
 
 
 def clean_term(term: str) -> str:
-    """Lower-case ASCII and drop ASCII punctuation so terms survive the store's tokenizer intact."""
-    return _ASCII_JUNK.sub("", term.lower())
+    """Lower-case ASCII and drop ASCII punctuation and invisible characters (so terms survive the
+    store's tokenizer intact)."""
+    term = _ASCII_JUNK.sub("", term.lower())
+    return "".join(c for c in term if unicodedata.category(c)[0] not in "CZ")
 
 
 def _chunks(text: str) -> Iterable[tuple[int, str]]:

@@ -26,25 +26,44 @@ from routing.models import Offer, OfferStatus, Presence, PresenceStatus
 ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
 
 
-def seed_world(session: Session, *, counselors: int, tickets: int, capacity: int = 3, code: str = "hammer") -> int:
+def seed_world(
+    session: Session, *, counselors: int, tickets: int, capacity: int = 3, code: str = "hammer"
+) -> int:
     """One center, ``counselors`` available with ``capacity`` LINE chats each, ``tickets`` queued."""
     now = datetime.now(UTC)
     center = Center(code=code, name="負荷試験センター", prefecture="東京都", hours=ALWAYS_OPEN)
     session.add(center)
     session.flush()
-    users = [User(username=f"{code}-c{i}", password_hash="x", role=Role.COUNSELOR, center_id=center.id,
-                  skills=["金融・保険"] if i % 2 else [], capacity={"line": capacity}) for i in range(counselors)]
+    users = [
+        User(
+            username=f"{code}-c{i}",
+            password_hash="x",
+            role=Role.COUNSELOR,
+            center_id=center.id,
+            skills=["金融・保険"] if i % 2 else [],
+            capacity={"line": capacity},
+        )
+        for i in range(counselors)
+    ]
     session.add_all(users)
     session.flush()
     session.add_all([Presence(user_id=u.id, status=PresenceStatus.AVAILABLE) for u in users])  # type: ignore[arg-type]
     contacts = [Contact() for _ in range(tickets)]
     session.add_all(contacts)
     session.flush()
-    session.add_all([
-        Ticket(center_id=center.id, contact_id=c.id, channel="line", status=TicketStatus.QUEUED,  # type: ignore[arg-type]
-               queued_at=now - timedelta(seconds=tickets - i), required_skills=["金融・保険"] if i % 5 == 0 else [])
-        for i, c in enumerate(contacts)
-    ])
+    session.add_all(
+        [
+            Ticket(
+                center_id=center.id,
+                contact_id=c.id,
+                channel="line",
+                status=TicketStatus.QUEUED,  # type: ignore[arg-type]
+                queued_at=now - timedelta(seconds=tickets - i),
+                required_skills=["金融・保険"] if i % 5 == 0 else [],
+            )
+            for i, c in enumerate(contacts)
+        ]
+    )
     session.commit()
     return center.id  # type: ignore[return-value]
 
@@ -56,15 +75,18 @@ def worker(db_url: str, center_id: int, seed: int, seconds: float, mode: str, ou
     engine = make_engine(db_url, pool_size=2, max_overflow=0)
     stats: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
+    started = time.time()
     idle_rounds = 0
     while time.monotonic() < deadline and idle_rounds < 20:
         did = _step(engine, settings, center_id, rng, mode, stats)
         idle_rounds = 0 if did else idle_rounds + 1
     engine.dispose()
-    out.put(dict(stats))
+    out.put({**stats, "started": started, "ended": time.time()})
 
 
-def _step(engine: Any, settings: Settings, center_id: int, rng: random.Random, mode: str, stats: Counter[str]) -> bool:
+def _step(
+    engine: Any, settings: Settings, center_id: int, rng: random.Random, mode: str, stats: Counter[str]
+) -> bool:
     roll = rng.random()
     with Session(engine) as session:
         if mode == "batch" and roll < 0.5 or mode == "mixed" and roll < 0.3:
@@ -73,8 +95,11 @@ def _step(engine: Any, settings: Settings, center_id: int, rng: random.Random, m
             stats["offers"] += len(made)
             return bool(made) or _accept_some(engine, rng, stats)
         if mode == "mixed" and roll < 0.6:
-            ids = session.exec(select(Ticket.id).where(Ticket.center_id == center_id,
-                                                       Ticket.status == TicketStatus.QUEUED).limit(50)).all()
+            ids = session.exec(
+                select(Ticket.id)
+                .where(Ticket.center_id == center_id, Ticket.status == TicketStatus.QUEUED)
+                .limit(50)
+            ).all()
             if not ids:
                 return _accept_some(engine, rng, stats)
             with session_scope(engine) as s:
@@ -86,7 +111,9 @@ def _step(engine: Any, settings: Settings, center_id: int, rng: random.Random, m
 
 def _accept_some(engine: Any, rng: random.Random, stats: Counter[str]) -> bool:
     with Session(engine) as session:
-        pending = session.exec(select(Offer.id, Offer.user_id).where(Offer.status == OfferStatus.PENDING).limit(40)).all()
+        pending = session.exec(
+            select(Offer.id, Offer.user_id).where(Offer.status == OfferStatus.PENDING).limit(40)
+        ).all()
     if not pending:
         return False
     rng.shuffle(pending := list(pending))
@@ -105,23 +132,34 @@ def _accept_some(engine: Any, rng: random.Random, stats: Counter[str]) -> bool:
 def check_invariants(session: Session) -> dict[str, int]:
     """Double assignments and capacity violations (must both be 0), and totals."""
     accepted_per_ticket = session.exec(
-        select(Offer.ticket_id, func.count()).where(Offer.status == OfferStatus.ACCEPTED)
-        .group_by(col(Offer.ticket_id)).having(func.count() > 1)
+        select(Offer.ticket_id, func.count())
+        .where(Offer.status == OfferStatus.ACCEPTED)
+        .group_by(col(Offer.ticket_id))
+        .having(func.count() > 1)
     ).all()
     pending_per_ticket = session.exec(
-        select(Offer.ticket_id, func.count()).where(Offer.status == OfferStatus.PENDING)
-        .group_by(col(Offer.ticket_id)).having(func.count() > 1)
+        select(Offer.ticket_id, func.count())
+        .where(Offer.status == OfferStatus.PENDING)
+        .group_by(col(Offer.ticket_id))
+        .having(func.count() > 1)
     ).all()
     mismatched = session.exec(
-        select(func.count()).select_from(Ticket).join(Offer, col(Offer.ticket_id) == col(Ticket.id))
+        select(func.count())
+        .select_from(Ticket)
+        .join(Offer, col(Offer.ticket_id) == col(Ticket.id))
         .where(Offer.status == OfferStatus.ACCEPTED, col(Ticket.assignee_id) != col(Offer.user_id))
     ).one()
     users = session.exec(select(User, Presence).join(Presence, col(Presence.user_id) == col(User.id))).all()
     load = store.loads(session, [u.id for u, _ in users])  # type: ignore[misc]
     violations = sum(
-        1 for u, p in users for ch, n in load.get(u.id or 0, {}).items() if n > store.capacity_of(u, p).get(ch, 0)
+        1
+        for u, p in users
+        for ch, n in load.get(u.id or 0, {}).items()
+        if n > store.capacity_of(u, p).get(ch, 0)
     )
-    assigned = session.exec(select(func.count()).select_from(Ticket).where(Ticket.status == TicketStatus.ASSIGNED)).one()
+    assigned = session.exec(
+        select(func.count()).select_from(Ticket).where(Ticket.status == TicketStatus.ASSIGNED)
+    ).one()
     return {
         "double_assignments": len(accepted_per_ticket) + len(pending_per_ticket) + int(mismatched),
         "capacity_violations": violations,
@@ -131,6 +169,10 @@ def check_invariants(session: Session) -> dict[str, int]:
 
 def reset_tables(session: Session) -> None:
     """Empty the tables the hammer writes (bench runs on a scratch database)."""
-    session.execute(text("TRUNCATE routinglog, offer, presence, note, ticket, contact, \"user\", center "
-                         "RESTART IDENTITY CASCADE"))
+    session.execute(
+        text(
+            'TRUNCATE routinglog, offer, presence, note, ticket, contact, "user", center '
+            "RESTART IDENTITY CASCADE"
+        )
+    )
     session.commit()

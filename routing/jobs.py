@@ -71,7 +71,9 @@ def sweep_heartbeats() -> int:
     done = 0
     for user_id in stale:
         with session_scope(runtime.engine) as session:
-            done += presence.mark_offline_if_stale(session, user_id=user_id, now=now, settings=runtime.settings)
+            done += presence.mark_offline_if_stale(
+                session, user_id=user_id, now=now, settings=runtime.settings
+            )
     return done
 
 
@@ -103,10 +105,17 @@ def overflow_candidates(session: Session, now: Any) -> list[int]:
         if not rules.get("busy") or not wait:
             continue
         cutoff = now - timedelta(seconds=int(wait))
-        out += [t for t in session.exec(
-            select(Ticket.id).where(Ticket.center_id == center.id, Ticket.status == TicketStatus.QUEUED,
-                                    col(Ticket.queued_at) <= cutoff)
-        ).all() if t is not None]
+        out += [
+            t
+            for t in session.exec(
+                select(Ticket.id).where(
+                    Ticket.center_id == center.id,
+                    Ticket.status == TicketStatus.QUEUED,
+                    col(Ticket.queued_at) <= cutoff,
+                )
+            ).all()
+            if t is not None
+        ]
     return out
 
 
@@ -121,8 +130,14 @@ def overflow_ticket(session: Session, *, ticket_id: int, now: Any) -> bool:
     if center is None or target is None or target.id == center.id or not calendar.is_open(target, now):
         return False
     waited = int((now - (ticket.queued_at or now)).total_seconds())
-    service.move_to_center(session, ticket, target, kind="overflow", now=now,
-                           reason=f"waited {waited} s at {center.code} (busy overflow)")
+    service.move_to_center(
+        session,
+        ticket,
+        target,
+        kind="overflow",
+        now=now,
+        reason=f"waited {waited} s at {center.code} (busy overflow)",
+    )
     return True
 
 

@@ -26,13 +26,20 @@ from routing.service import (
     touch,
 )
 
-TRANSFERABLE = (TicketStatus.QUEUED, TicketStatus.OFFERED, TicketStatus.ASSIGNED, TicketStatus.WAITING_ON_CONSUMER)
+TRANSFERABLE = (
+    TicketStatus.QUEUED,
+    TicketStatus.OFFERED,
+    TicketStatus.ASSIGNED,
+    TicketStatus.WAITING_ON_CONSUMER,
+)
 
 
 def list_my_offers(session: Session, *, user: User) -> Sequence[Offer]:
     """The counselor's pending offers, oldest first."""
     return session.exec(
-        select(Offer).where(Offer.user_id == user.id, Offer.status == OfferStatus.PENDING).order_by(col(Offer.id))
+        select(Offer)
+        .where(Offer.user_id == user.id, Offer.status == OfferStatus.PENDING)
+        .order_by(col(Offer.id))
     ).all()
 
 
@@ -55,7 +62,9 @@ def _check_pending(offer: Offer, now: datetime) -> None:
     if offer.status != OfferStatus.PENDING:
         raise Conflict(f"offer {offer.id} is already {offer.status.value}")
     if now >= offer.expires_at:
-        raise Conflict(f"offer {offer.id} expired at {offer.expires_at.isoformat()}; it goes to the next counselor")
+        raise Conflict(
+            f"offer {offer.id} expired at {offer.expires_at.isoformat()}; it goes to the next counselor"
+        )
 
 
 def accept_offer(session: Session, *, offer_id: int, user: User, now: datetime | None = None) -> Ticket:
@@ -80,7 +89,12 @@ def accept_offer(session: Session, *, offer_id: int, user: User, now: datetime |
 
 
 def decline_offer(
-    session: Session, *, offer_id: int, user: User, reason: str = "", now: datetime | None = None,
+    session: Session,
+    *,
+    offer_id: int,
+    user: User,
+    reason: str = "",
+    now: datetime | None = None,
     settings: Settings | None = None,
 ) -> Offer | None:
     """Decline: the ticket goes to the next counselor at once; returns the new offer, if any (commits)."""
@@ -105,8 +119,10 @@ def _requeue_and_route(session: Session, ticket: Ticket, now: datetime, settings
 
 def due_offer_ids(session: Session, now: datetime, limit: int = 500) -> list[int]:
     rows = session.exec(
-        select(Offer.id).where(Offer.status == OfferStatus.PENDING, col(Offer.expires_at) <= now)
-        .order_by(col(Offer.expires_at)).limit(limit)
+        select(Offer.id)
+        .where(Offer.status == OfferStatus.PENDING, col(Offer.expires_at) <= now)
+        .order_by(col(Offer.expires_at))
+        .limit(limit)
     ).all()
     return [r for r in rows if r is not None]
 
@@ -131,18 +147,33 @@ def expire_offer(session: Session, *, offer_id: int, now: datetime, settings: Se
     presence = store.lock_presence(session, offer.user_id)
     if presence is not None:
         presence.missed_offers += 1
-        if presence.missed_offers >= settings.max_missed_offers and presence.status == PresenceStatus.AVAILABLE:
+        if (
+            presence.missed_offers >= settings.max_missed_offers
+            and presence.status == PresenceStatus.AVAILABLE
+        ):
             presence.status = PresenceStatus.BREAK
             presence.since = now
-            emit(session, "presence", user_id=offer.user_id, center_id=ticket.center_id,
-                 detail={"status": "break", "reason": f"{presence.missed_offers} offers missed in a row"})
+            emit(
+                session,
+                "presence",
+                user_id=offer.user_id,
+                center_id=ticket.center_id,
+                detail={"status": "break", "reason": f"{presence.missed_offers} offers missed in a row"},
+            )
         session.add(presence)
     return _requeue_and_route(session, ticket, now, settings)
 
 
 def transfer_ticket(
-    session: Session, *, ticket_id: int, actor: User, reason: str, to_user_id: int | None = None,
-    to_center_id: int | None = None, to_supervisor: bool = False, now: datetime | None = None,
+    session: Session,
+    *,
+    ticket_id: int,
+    actor: User,
+    reason: str,
+    to_user_id: int | None = None,
+    to_center_id: int | None = None,
+    to_supervisor: bool = False,
+    now: datetime | None = None,
     settings: Settings | None = None,
 ) -> Ticket:
     """Transfer to a counselor (offered to them), to another center (its queue), or escalate to a
@@ -185,8 +216,15 @@ def _check_may_transfer(ticket: Ticket, actor: User) -> None:
         raise Forbidden("only the assigned counselor or a supervisor can transfer this ticket")
 
 
-def _transfer_to_user(session: Session, ticket: Ticket, actor: User, user_id: int, reason: str,
-                      now: datetime, settings: Settings) -> None:
+def _transfer_to_user(
+    session: Session,
+    ticket: Ticket,
+    actor: User,
+    user_id: int,
+    reason: str,
+    now: datetime,
+    settings: Settings,
+) -> None:
     target = session.get(User, user_id)
     if target is None or not target.is_active:
         raise NotFound(f"user {user_id} does not exist")
@@ -198,19 +236,30 @@ def _transfer_to_user(session: Session, ticket: Ticket, actor: User, user_id: in
     presence = store.lock_presence(session, user_id)
     views = store.agent_views(session, ticket.center_id, user_ids=[user_id])
     if presence is None or not views or not views[0].free_on(ticket.channel):
-        raise Conflict(f"{target.display_name or target.username} is not available or has no free "
-                       f"{ticket.channel} capacity")
+        raise Conflict(
+            f"{target.display_name or target.username} is not available or has no free "
+            f"{ticket.channel} capacity"
+        )
     ticket.assignee_id = None
-    session.add(Note(ticket_id=ticket.id, author_id=actor.id, kind="transfer",  # type: ignore[arg-type]
-                     body=f"Transfer to {target.display_name or target.username}: {reason}"))
+    session.add(
+        Note(
+            ticket_id=ticket.id,
+            author_id=actor.id,
+            kind="transfer",  # type: ignore[arg-type]
+            body=f"Transfer to {target.display_name or target.username}: {reason}",
+        )
+    )
     create_offer(session, ticket, user_id, now, settings, f"transfer from {actor.username}: {reason}")
     emit(session, "transferred", ticket=ticket, user_id=user_id, detail={"by": actor.id, "reason": reason})
 
 
 def _escalate(session: Session, ticket: Ticket, actor: User, reason: str, now: datetime) -> None:
     supervisors = session.exec(
-        select(User).where(User.center_id == ticket.center_id, User.role == Role.SUPERVISOR,
-                           col(User.is_active).is_(True)).order_by(col(User.id))
+        select(User)
+        .where(
+            User.center_id == ticket.center_id, User.role == Role.SUPERVISOR, col(User.is_active).is_(True)
+        )
+        .order_by(col(User.id))
     ).all()
     if not supervisors:
         raise Conflict("this center has no supervisor to escalate to")
@@ -222,6 +271,12 @@ def _escalate(session: Session, ticket: Ticket, actor: User, reason: str, now: d
     ticket.assigned_at = now
     touch(ticket, now)
     session.add(ticket)
-    session.add(Note(ticket_id=ticket.id, author_id=actor.id, kind="escalation",  # type: ignore[arg-type]
-                     body=f"Escalated to {chosen.display_name or chosen.username}: {reason}"))
+    session.add(
+        Note(
+            ticket_id=ticket.id,
+            author_id=actor.id,
+            kind="escalation",  # type: ignore[arg-type]
+            body=f"Escalated to {chosen.display_name or chosen.username}: {reason}",
+        )
+    )
     emit(session, "escalated", ticket=ticket, user_id=chosen.id, detail={"by": actor.id, "reason": reason})

@@ -109,7 +109,9 @@ def priority_order(tickets: Iterable[TicketView], now: datetime) -> list[TicketV
     return sorted(tickets, key=lambda t: (-ticket_priority(t, now), t.waiting_since, t.id))
 
 
-def skills_relaxed(ticket: TicketView, now: datetime, relax_after: timedelta | None = SKILL_RELAX_AFTER) -> bool:
+def skills_relaxed(
+    ticket: TicketView, now: datetime, relax_after: timedelta | None = SKILL_RELAX_AFTER
+) -> bool:
     """After ``relax_after`` in the queue, required skills become preferences (language and
     qualification stay hard requirements), so a ticket nobody specialised is online for still gets served."""
     return relax_after is not None and now - ticket.waiting_since >= relax_after
@@ -159,7 +161,9 @@ def choose_counselor(
     """
     pool = agents if isinstance(agents, AgentPool) else AgentPool(agents)
     relaxed = skills_relaxed(ticket, now, relax_after)
-    candidates = [a for a in pool.candidates(ticket, relaxed=relaxed) if is_eligible(a, ticket, relaxed=relaxed)]
+    candidates = [
+        a for a in pool.candidates(ticket, relaxed=relaxed) if is_eligible(a, ticket, relaxed=relaxed)
+    ]
     if not candidates:
         return Hold("no eligible counselor with free capacity")
     fresh = [a for a in candidates if a.id not in exclude]

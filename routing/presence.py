@@ -35,8 +35,13 @@ def validate_capacity(capacity: Mapping[str, int]) -> dict[str, int]:
 
 
 def set_presence(
-    session: Session, *, user: User, status: PresenceStatus, capacity: Mapping[str, int] | None = None,
-    now: datetime | None = None, settings: Settings | None = None,
+    session: Session,
+    *,
+    user: User,
+    status: PresenceStatus,
+    capacity: Mapping[str, int] | None = None,
+    now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> Presence:
     """Change the counselor's status (and optionally capacity); commits."""
     now = now or utcnow()
@@ -46,8 +51,13 @@ def set_presence(
         raise BadRequest("you belong to no center, so nothing can be routed to you")
     caps = validate_capacity(capacity) if capacity is not None else None
     if status != PresenceStatus.AVAILABLE:
-        _release_offers(session, user.id or 0, now, reason=f"counselor went {status.value}",
-                        settings=settings or get_settings())
+        _release_offers(
+            session,
+            user.id or 0,
+            now,
+            reason=f"counselor went {status.value}",
+            settings=settings or get_settings(),
+        )
     presence = _ensure_presence(session, user.id or 0, now)
     if presence.status != status:
         presence.status = status
@@ -58,8 +68,13 @@ def set_presence(
     presence.last_heartbeat = now
     presence.version += 1
     session.add(presence)
-    emit(session, "presence", user_id=user.id, center_id=user.center_id,
-         detail={"status": status.value, "capacity": caps})
+    emit(
+        session,
+        "presence",
+        user_id=user.id,
+        center_id=user.center_id,
+        detail={"status": status.value, "capacity": caps},
+    )
     session.commit()
     return presence
 
@@ -90,7 +105,9 @@ def _ensure_presence(session: Session, user_id: int, now: datetime) -> Presence:
 def stale_presence_ids(session: Session, now: datetime, timeout_seconds: int) -> list[int]:
     cutoff = now - timedelta(seconds=timeout_seconds)
     rows = session.exec(
-        select(Presence.user_id).where(Presence.status != PresenceStatus.OFFLINE, col(Presence.last_heartbeat) < cutoff)
+        select(Presence.user_id).where(
+            Presence.status != PresenceStatus.OFFLINE, col(Presence.last_heartbeat) < cutoff
+        )
     ).all()
     return list(rows)
 
@@ -107,8 +124,13 @@ def mark_offline_if_stale(session: Session, *, user_id: int, now: datetime, sett
     presence.version += 1
     session.add(presence)
     user = session.get(User, user_id)
-    emit(session, "presence", user_id=user_id, center_id=user.center_id if user else None,
-         detail={"status": "offline", "reason": "no heartbeat"})
+    emit(
+        session,
+        "presence",
+        user_id=user_id,
+        center_id=user.center_id if user else None,
+        detail={"status": "offline", "reason": "no heartbeat"},
+    )
     return True
 
 
@@ -128,7 +150,13 @@ def _release_offers(session: Session, user_id: int, now: datetime, *, reason: st
             continue
         close_offer(offer, OfferStatus.CANCELLED, now, reason)
         session.add(offer)
-        emit(session, "offer_cancelled", ticket=ticket, user_id=user_id, detail={"offer_id": offer.id, "reason": reason})
+        emit(
+            session,
+            "offer_cancelled",
+            ticket=ticket,
+            user_id=user_id,
+            detail={"offer_id": offer.id, "reason": reason},
+        )
         ticket.status = TicketStatus.QUEUED
         touch(ticket, now)
         session.add(ticket)

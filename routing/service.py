@@ -38,12 +38,22 @@ class EnqueueResult:
     after_hours_text: str | None = None
 
 
-def emit(session: Session, kind: str, *, ticket: Ticket | None = None, user_id: int | None = None,
-         center_id: int | None = None, detail: dict[str, object] | None = None, log: str = "") -> None:
+def emit(
+    session: Session,
+    kind: str,
+    *,
+    ticket: Ticket | None = None,
+    user_id: int | None = None,
+    center_id: int | None = None,
+    detail: dict[str, object] | None = None,
+    log: str = "",
+) -> None:
     """Record a RoutingEvent (published after commit) and a RoutingLog row."""
     cid = center_id if center_id is not None else (ticket.center_id if ticket else None)
     tid = ticket.id if ticket else None
-    record_event(session, RoutingEvent(kind=kind, center_id=cid, ticket_id=tid, user_id=user_id, detail=detail or {}))
+    record_event(
+        session, RoutingEvent(kind=kind, center_id=cid, ticket_id=tid, user_id=user_id, detail=detail or {})
+    )
     session.add(RoutingLog(kind=kind, ticket_id=tid, user_id=user_id, center_id=cid, detail=log[:500]))
 
 
@@ -71,8 +81,13 @@ def enqueue_ticket(session: Session, *, ticket_id: int, now: datetime | None = N
     text = None
     if handling.center is None:
         text = calendar.after_hours_text(own, ticket.channel, now, ticket.language or "ja")
-        emit(session, "after_hours", ticket=ticket, detail={"text": text, "chain": list(handling.chain)},
-             log=handling.reason)
+        emit(
+            session,
+            "after_hours",
+            ticket=ticket,
+            detail={"text": text, "chain": list(handling.chain)},
+            log=handling.reason,
+        )
     elif handling.center.id != ticket.center_id:
         moved_from = ticket.center_id
         move_to_center(session, ticket, handling.center, reason=handling.reason, kind="backup", now=now)
@@ -85,8 +100,16 @@ def enqueue_ticket(session: Session, *, ticket_id: int, now: datetime | None = N
     return EnqueueResult(ticket.id or 0, ticket.center_id, True, moved_from, text)
 
 
-def move_to_center(session: Session, ticket: Ticket, target: Center, *, reason: str, kind: str,
-                   now: datetime, author_id: int | None = None) -> None:
+def move_to_center(
+    session: Session,
+    ticket: Ticket,
+    target: Center,
+    *,
+    reason: str,
+    kind: str,
+    now: datetime,
+    author_id: int | None = None,
+) -> None:
     """Hand a ticket to another center's queue; the reason goes on the timeline as a note."""
     source = ticket.center_id
     cancel_pending_offer(session, ticket, now=now, reason=f"moved to {target.code}")
@@ -96,11 +119,21 @@ def move_to_center(session: Session, ticket: Ticket, target: Center, *, reason: 
     touch(ticket, now)
     session.add(ticket)
     note_kind = "transfer" if kind in ("transfer", "backup", "overflow") else kind
-    session.add(Note(ticket_id=ticket.id, author_id=author_id, kind=note_kind,  # type: ignore[arg-type]
-                     body=f"Routed to {target.name} ({target.code}): {reason}"))
-    emit(session, "overflowed" if kind in ("backup", "overflow") else "transferred", ticket=ticket,
-         detail={"from_center_id": source, "to_center_id": target.id, "reason": reason, "kind": kind},
-         log=reason)
+    session.add(
+        Note(
+            ticket_id=ticket.id,
+            author_id=author_id,
+            kind=note_kind,  # type: ignore[arg-type]
+            body=f"Routed to {target.name} ({target.code}): {reason}",
+        )
+    )
+    emit(
+        session,
+        "overflowed" if kind in ("backup", "overflow") else "transferred",
+        ticket=ticket,
+        detail={"from_center_id": source, "to_center_id": target.id, "reason": reason, "kind": kind},
+        log=reason,
+    )
 
 
 def cancel_pending_offer(session: Session, ticket: Ticket, *, now: datetime, reason: str) -> Offer | None:
@@ -137,8 +170,9 @@ def route_ticket(
     return _route_locked(session, ticket, now, settings or get_settings())
 
 
-def _route_locked(session: Session, ticket: Ticket, now: datetime, settings: Settings,
-                  never: frozenset[int] = frozenset()) -> Offer | None:
+def _route_locked(
+    session: Session, ticket: Ticket, now: datetime, settings: Settings, never: frozenset[int] = frozenset()
+) -> Offer | None:
     view = store.ticket_view(ticket)
     exclude = store.passed_by(session, ticket.id or 0)
     agents = store.agent_views(session, ticket.center_id)
@@ -163,12 +197,18 @@ def _claim_agent(session: Session, user_id: int, center_id: int) -> AgentView | 
     return views[0] if views else None
 
 
-def create_offer(session: Session, ticket: Ticket, user_id: int, now: datetime, settings: Settings,
-                 reason: str) -> Offer:
+def create_offer(
+    session: Session, ticket: Ticket, user_id: int, now: datetime, settings: Settings, reason: str
+) -> Offer:
     """Write the offer (its counselor's presence row must be locked by the caller on PostgreSQL)."""
     offer = Offer(
-        ticket_id=ticket.id, active_ticket_id=ticket.id, user_id=user_id, center_id=ticket.center_id,  # type: ignore[arg-type]
-        channel=ticket.channel, created_at=now, expires_at=now + offer_timeout(settings, ticket.channel),
+        ticket_id=ticket.id,
+        active_ticket_id=ticket.id,
+        user_id=user_id,
+        center_id=ticket.center_id,  # type: ignore[arg-type]
+        channel=ticket.channel,
+        created_at=now,
+        expires_at=now + offer_timeout(settings, ticket.channel),
         reason=reason[:300],
     )
     session.add(offer)
@@ -176,13 +216,23 @@ def create_offer(session: Session, ticket: Ticket, user_id: int, now: datetime, 
     touch(ticket, now)
     session.add(ticket)
     session.flush()
-    emit(session, "offered", ticket=ticket, user_id=user_id,
-         detail={"offer_id": offer.id, "expires_at": offer.expires_at.isoformat(), "reason": reason}, log=reason)
+    emit(
+        session,
+        "offered",
+        ticket=ticket,
+        user_id=user_id,
+        detail={"offer_id": offer.id, "expires_at": offer.expires_at.isoformat(), "reason": reason},
+        log=reason,
+    )
     return offer
 
 
 def dispatch_center(
-    session: Session, *, center_id: int, now: datetime | None = None, limit: int = 200,
+    session: Session,
+    *,
+    center_id: int,
+    now: datetime | None = None,
+    limit: int = 200,
     settings: Settings | None = None,
 ) -> list[Offer]:
     """Offer as many queued tickets of a center as free capacity allows, in priority order."""
@@ -200,5 +250,7 @@ def dispatch_center(
     offers = []
     for tv, decision in plan_assignments(views, agents, now, exclude):
         if isinstance(decision, Assign):
-            offers.append(create_offer(session, by_id[tv.id], decision.agent_id, now, settings, decision.reason))
+            offers.append(
+                create_offer(session, by_id[tv.id], decision.agent_id, now, settings, decision.reason)
+            )
     return offers

@@ -77,8 +77,12 @@ class Stats:
 
     def summary(self) -> dict[str, float]:
         return {
-            "arrivals": self.arrivals, "answered": self.answered, "abandoned": self.abandoned,
-            "asa": self.asa, "service_level": self.service_level, "abandonment": self.abandonment,
+            "arrivals": self.arrivals,
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "asa": self.asa,
+            "service_level": self.service_level,
+            "abandonment": self.abandonment,
         }
 
 
@@ -92,7 +96,9 @@ class SimReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "strategy": self.strategy, **self.overall.summary(), "occupancy": self.occupancy,
+            "strategy": self.strategy,
+            **self.overall.summary(),
+            "occupancy": self.occupancy,
             "per_skill": {k: v.summary() for k, v in self.per_skill.items()},
         }
 
@@ -189,13 +195,21 @@ class _Run:
 
     def _view(self, agent_id: int, t: float) -> AgentView:
         return AgentView(
-            id=agent_id, center_id=1, skills=self.skills_of[agent_id], capacity={CHANNEL: 1},
+            id=agent_id,
+            center_id=1,
+            skills=self.skills_of[agent_id],
+            capacity={CHANNEL: 1},
             idle_since=BASE + timedelta(seconds=t),
         )
 
     def _ticket(self, c: Contact) -> TicketView:
-        return TicketView(id=c.id, center_id=1, channel=CHANNEL, waiting_since=BASE + timedelta(seconds=c.at),
-                          required_skills=frozenset({c.skill}))
+        return TicketView(
+            id=c.id,
+            center_id=1,
+            channel=CHANNEL,
+            waiting_since=BASE + timedelta(seconds=c.at),
+            required_skills=frozenset({c.skill}),
+        )
 
     def _on_arrive(self, t: float, cid: int) -> None:
         c = self.by_id[cid]
@@ -269,4 +283,3 @@ class _Run:
 def single_skill(arrivals_per_hour: float, aht: float, agents: int, **kw: Any) -> Scenario:
     """An M/M/c (or M/M/c+M with ``patience_seconds``) scenario with one skill."""
     return Scenario({"general": arrivals_per_hour}, [AgentGroup(agents, frozenset({"general"}))], aht, **kw)
-

@@ -105,8 +105,11 @@ def agent_views(
     stmt = (
         select(User, Presence)
         .join(Presence, col(Presence.user_id) == col(User.id))
-        .where(User.center_id == center_id, col(User.is_active).is_(True),
-               Presence.status == PresenceStatus.AVAILABLE)
+        .where(
+            User.center_id == center_id,
+            col(User.is_active).is_(True),
+            Presence.status == PresenceStatus.AVAILABLE,
+        )
         .order_by(col(User.id))
     )
     if user_ids is not None:

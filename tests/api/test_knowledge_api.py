@@ -16,11 +16,25 @@ if reset_search_index not in RESET_HOOKS:
     RESET_HOOKS.append(reset_search_index)
 
 DOCS = [
-    {"id": "faq-teiki", "kind": "faq", "title": "定期購入の解約", "body": "お試しのつもりで注文したら定期購入だった。"
-     "解約の条件を確認し、事業者に解約を申し出る。", "tags": ["定期購入"]},
-    {"id": "law-co", "kind": "law", "title": "消費者安全法施行規則 第一条", "body": "中毒の原因となる物質は、一酸化炭素とする。"},
-    {"id": "adv-roof", "kind": "advice", "title": "屋根の無料点検", "body": "点検商法：屋根が壊れていると言われ工事を契約。"
-     "訪問販売はクーリング・オフができる。"},
+    {
+        "id": "faq-teiki",
+        "kind": "faq",
+        "title": "定期購入の解約",
+        "body": "お試しのつもりで注文したら定期購入だった。解約の条件を確認し、事業者に解約を申し出る。",
+        "tags": ["定期購入"],
+    },
+    {
+        "id": "law-co",
+        "kind": "law",
+        "title": "消費者安全法施行規則 第一条",
+        "body": "中毒の原因となる物質は、一酸化炭素とする。",
+    },
+    {
+        "id": "adv-roof",
+        "kind": "advice",
+        "title": "屋根の無料点検",
+        "body": "点検商法：屋根が壊れていると言われ工事を契約。訪問販売はクーリング・オフができる。",
+    },
 ]
 
 
@@ -39,10 +53,14 @@ def test_supervisor_uploads_and_counselor_finds_with_highlight(client: TestClien
     res = client.post("/api/knowledge/documents", json=DOCS, headers=boss)
     assert res.status_code == 200, res.text
     assert res.json() == {"upserted": 3}
-    hits = client.get("/api/knowledge/search", params={"q": "サブスクをキャンセルしたい"}, headers=sato).json()
+    hits = client.get(
+        "/api/knowledge/search", params={"q": "サブスクをキャンセルしたい"}, headers=sato
+    ).json()
     assert hits[0]["id"] == "faq-teiki"
     assert "<mark>" in hits[0]["snippet"] and "定期購入" in hits[0]["matched_terms"]
-    kinds = client.get("/api/knowledge/search", params={"q": "一酸化炭素", "kind": "faq"}, headers=sato).json()
+    kinds = client.get(
+        "/api/knowledge/search", params={"q": "一酸化炭素", "kind": "faq"}, headers=sato
+    ).json()
     assert kinds == []
     assert client.delete("/api/knowledge/documents/faq-teiki", headers=boss).status_code == 204
     assert client.delete("/api/knowledge/documents/faq-teiki", headers=boss).status_code == 404
@@ -76,10 +94,22 @@ def test_resolved_ticket_becomes_a_masked_similar_case_for_other_centers(
 ) -> None:
     c = _setup(db)
     sato, kimura = login(client, "sato"), login(client, "kimura")
-    old = receive(db, c["tokyo"], "山田花子です。お試しのサプリが定期購入になっていて解約できない。090-1234-5678", sender="U1")
-    res = client.patch(f"/api/tickets/{old.ticket_id}", json={"status": "resolved", "summary":
-                       "山田花子さん(090-1234-5678)。お試しのサプリが定期購入で解約できない。", "sales_method": "通信販売",
-                       "product_category": "健康食品"}, headers=sato)
+    old = receive(
+        db,
+        c["tokyo"],
+        "山田花子です。お試しのサプリが定期購入になっていて解約できない。090-1234-5678",
+        sender="U1",
+    )
+    res = client.patch(
+        f"/api/tickets/{old.ticket_id}",
+        json={
+            "status": "resolved",
+            "summary": "山田花子さん(090-1234-5678)。お試しのサプリが定期購入で解約できない。",
+            "sales_method": "通信販売",
+            "product_category": "健康食品",
+        },
+        headers=sato,
+    )
     assert res.status_code == 200, res.text
     app_runtime.jobs.drain()
     new = receive(db, c["osaka"], "サプリのお試しを頼んだら定期購入で、解約したい", sender="U2")
@@ -103,8 +133,11 @@ def test_feedback_is_learned_from(client: TestClient, app_runtime: Runtime, db: 
     t = receive(db, c["tokyo"], "ウォーターサーバーの契約をやめたい", sender="U3")
     before = client.get(f"/api/tickets/{t.ticket_id}/suggestions", headers=sato).json()["categories"]
     assert all(s["label"] != "他の商品" for s in before["product_category"])
-    res = client.post(f"/api/tickets/{t.ticket_id}/suggestions/feedback", headers=sato,
-                      json={"product_category": "他の商品", "suggested": {"product_category": None}})
+    res = client.post(
+        f"/api/tickets/{t.ticket_id}/suggestions/feedback",
+        headers=sato,
+        json={"product_category": "他の商品", "suggested": {"product_category": None}},
+    )
     assert res.status_code == 204, res.text
     t2 = receive(db, c["tokyo"], "ウォーターサーバーを解約したい", sender="U4")
     after = client.get(f"/api/tickets/{t2.ticket_id}/suggestions", headers=sato).json()["categories"]
@@ -121,7 +154,9 @@ def test_suggestions_flag_serious_accidents_and_cooling_off(client: TestClient, 
     ticket = db.get(Ticket, t.ticket_id)
     assert ticket is not None and ticket.status != TicketStatus.RESOLVED
     db.commit()  # SQLite: release the write lock before calling the API
-    res = client.get(f"/api/tickets/{t.ticket_id}/suggestions", params={"document_received": "2024-05-01"}, headers=sato)
+    res = client.get(
+        f"/api/tickets/{t.ticket_id}/suggestions", params={"document_received": "2024-05-01"}, headers=sato
+    )
     body = res.json()
     assert any("火災" in r for r in body["serious_accident_reasons"])
     assert any("30日" in r for r in body["serious_accident_reasons"])

@@ -24,7 +24,8 @@ def test_first_message_opens_a_ticket_and_the_next_one_appends(session: Session)
     assert first.ticket_id == second.ticket_id
     assert first.contact_id == second.contact_id
     ticket = session.get(Ticket, first.ticket_id)
-    assert ticket is not None and ticket.status == TicketStatus.NEW
+    # Open; routing's job may already have queued it.
+    assert ticket is not None and ticket.status in (TicketStatus.NEW, TicketStatus.QUEUED)
     assert ticket.subject == "スマホの定期購入を解約したい"
 
 

@@ -72,7 +72,7 @@ def test_unknown_empty_and_hostile_terms_return_nothing(runtime: Runtime, store)
 
 def test_quotes_in_terms_round_trip(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
     with runtime.engine.begin() as conn:
-        store.upsert(conn, [IndexDoc("q", "faq", None, ["it's", "say\"hi", "back\\slash", "日本語\"引用"])])
+        store.upsert(conn, [IndexDoc("q", "faq", None, ["it's", 'say"hi', "back\\slash", '日本語"引用'])])
     assert [h.id for h in _search(runtime, store, ["it's"])] == ["q"]
     assert [h.id for h in _search(runtime, store, ['say"hi'])] == ["q"]
 

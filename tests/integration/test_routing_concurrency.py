@@ -23,12 +23,16 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("mode", ["mixed", "batch"])
-def test_four_processes_never_double_assign_or_overfill(runtime: Runtime, session: Session, mode: str) -> None:
+def test_four_processes_never_double_assign_or_overfill(
+    runtime: Runtime, session: Session, mode: str
+) -> None:
     center_id = seed_world(session, counselors=40, tickets=300, capacity=3)
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=worker, args=(runtime.settings.database_url, center_id, seed, 60.0, mode, out))
-             for seed in range(4)]
+    procs = [
+        ctx.Process(target=worker, args=(runtime.settings.database_url, center_id, seed, 60.0, mode, out))
+        for seed in range(4)
+    ]
     for p in procs:
         p.start()
     results = [out.get(timeout=120) for _ in procs]

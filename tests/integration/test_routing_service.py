@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from config.wiring import Runtime
+from config.wiring import Runtime, get_runtime
 from crm.errors import Conflict, Forbidden, NotFound
 from crm.models import Center, Contact, Note, Role, Ticket, TicketStatus, User
 from routing import jobs, offers, presence, service
@@ -24,7 +24,9 @@ def new_ticket(session: Session, center: Center, **fields: Any) -> Ticket:
     contact = Contact()
     session.add(contact)
     session.flush()
-    ticket = Ticket(center_id=center.id, contact_id=contact.id, channel=fields.pop("channel", "line"), **fields)  # type: ignore[arg-type]
+    ticket = Ticket(
+        center_id=center.id, contact_id=contact.id, channel=fields.pop("channel", "line"), **fields
+    )  # type: ignore[arg-type]
     session.add(ticket)
     session.commit()
     return ticket
@@ -32,6 +34,7 @@ def new_ticket(session: Session, center: Center, **fields: Any) -> Ticket:
 
 def online(session: Session, user: User, at: datetime = NOW, **kw: Any) -> None:
     presence.set_presence(session, user=user, status=PresenceStatus.AVAILABLE, now=at, **kw)
+    get_runtime().jobs.drain()  # the "became available" dispatch job runs now, not in the middle of a test
 
 
 def queue_and_route(session: Session, rt: Runtime, ticket: Ticket, at: datetime = NOW) -> Offer | None:
@@ -43,11 +46,24 @@ def queue_and_route(session: Session, rt: Runtime, ticket: Ticket, at: datetime 
 
 @pytest.fixture
 def world(runtime: Runtime, session: Session) -> dict[str, Any]:
-    national = make_center(session, "kokusen", level="national",
-                           hours={**WEEK, "sat": [["10:00", "16:00"]], "sun": [["10:00", "16:00"]],
-                                  "holiday": [["10:00", "16:00"]]})
-    city = make_center(session, "city", hours=WEEK, parent_code="kokusen",
-                       backup_rules={"holiday": "kokusen", "sun": "kokusen", "busy": "kokusen", "busy_wait_seconds": 180})
+    national = make_center(
+        session,
+        "kokusen",
+        level="national",
+        hours={
+            **WEEK,
+            "sat": [["10:00", "16:00"]],
+            "sun": [["10:00", "16:00"]],
+            "holiday": [["10:00", "16:00"]],
+        },
+    )
+    city = make_center(
+        session,
+        "city",
+        hours=WEEK,
+        parent_code="kokusen",
+        backup_rules={"holiday": "kokusen", "sun": "kokusen", "busy": "kokusen", "busy_wait_seconds": 180},
+    )
     a = make_user(session, city, "aoki", skills=["金融・保険"], qualifications=["消費生活相談員"])
     b = make_user(session, city, "baba", skills=["金融・保険", "不動産", "越境取引"])
     n = make_user(session, national, "kokusen1")
@@ -73,11 +89,15 @@ def test_offer_goes_to_best_fit_and_accept_assigns(world: dict[str, Any], sessio
         offers.accept_offer(session, offer_id=999_999, user=world["a"], now=NOW)
 
 
-def test_voice_offer_uses_the_call_timeout_and_call_blocks_chats(world: dict[str, Any], session: Session) -> None:
+def test_voice_offer_uses_the_call_timeout_and_call_blocks_chats(
+    world: dict[str, Any], session: Session
+) -> None:
     online(session, world["a"])
     call = new_ticket(session, world["city"], channel="voice")
     offer = queue_and_route(session, world["rt"], call)
-    assert offer is not None and offer.expires_at == NOW + timedelta(seconds=world["rt"].settings.offer_timeout_voice)
+    assert offer is not None and offer.expires_at == NOW + timedelta(
+        seconds=world["rt"].settings.offer_timeout_voice
+    )
     offers.accept_offer(session, offer_id=offer.id, user=world["a"], now=NOW)  # type: ignore[arg-type]
     chat = new_ticket(session, world["city"])
     assert queue_and_route(session, world["rt"], chat) is None  # on a call: no chats
@@ -91,8 +111,14 @@ def test_decline_moves_to_next_counselor(world: dict[str, Any], session: Session
     ticket = new_ticket(session, world["city"])
     first = queue_and_route(session, world["rt"], ticket)
     assert first is not None
-    nxt = offers.decline_offer(session, offer_id=first.id, user=session.get(User, first.user_id),  # type: ignore[arg-type]
-                               reason="on another case", now=NOW, settings=world["rt"].settings)
+    nxt = offers.decline_offer(
+        session,
+        offer_id=first.id,
+        user=session.get(User, first.user_id),  # type: ignore[arg-type]
+        reason="on another case",
+        now=NOW,
+        settings=world["rt"].settings,
+    )
     assert nxt is not None and nxt.user_id != first.user_id
 
 
@@ -126,7 +152,9 @@ def test_missed_heartbeat_sets_offline_and_reroutes(world: dict[str, Any], sessi
     offer = queue_and_route(session, rt, ticket, NOW + timedelta(seconds=85))
     assert offer is not None and offer.user_id == world["a"].id
     later = NOW + timedelta(seconds=rt.settings.presence_heartbeat_timeout + 1)
-    assert presence.stale_presence_ids(session, later, rt.settings.presence_heartbeat_timeout) == [world["a"].id]
+    assert presence.stale_presence_ids(session, later, rt.settings.presence_heartbeat_timeout) == [
+        world["a"].id
+    ]
     assert presence.mark_offline_if_stale(session, user_id=world["a"].id, now=later, settings=rt.settings)
     session.commit()
     assert session.get(Presence, world["a"].id).status == PresenceStatus.OFFLINE  # type: ignore[union-attr]
@@ -150,7 +178,9 @@ def test_holiday_sends_work_to_the_backup_center(world: dict[str, Any], session:
 
 def test_year_end_gives_after_hours_answer(world: dict[str, Any], session: Session) -> None:
     ticket = new_ticket(session, world["city"])
-    result = service.enqueue_ticket(session, ticket_id=ticket.id, now=datetime(2026, 12, 30, 2, 0, tzinfo=UTC))  # type: ignore[arg-type]
+    result = service.enqueue_ticket(
+        session, ticket_id=ticket.id, now=datetime(2026, 12, 30, 2, 0, tzinfo=UTC)
+    )  # type: ignore[arg-type]
     session.commit()
     assert result.after_hours_text and "受付" in result.after_hours_text
     assert result.center_id == world["city"].id and result.queued
@@ -175,9 +205,13 @@ def test_dispatch_respects_capacity(world: dict[str, Any], session: Session) -> 
     for t in tickets:
         service.enqueue_ticket(session, ticket_id=t.id, now=NOW)  # type: ignore[arg-type]
     session.commit()
-    made = service.dispatch_center(session, center_id=world["city"].id, now=NOW, settings=world["rt"].settings)  # type: ignore[arg-type]
+    made = service.dispatch_center(
+        session, center_id=world["city"].id, now=NOW, settings=world["rt"].settings
+    )  # type: ignore[arg-type]
     session.commit()
-    assert len(made) == 2 and {o.user_id for o in made} == {world["a"].id}
+    world["rt"].jobs.drain()
+    pending = session.exec(select(Offer).where(Offer.status == OfferStatus.PENDING)).all()
+    assert len(made) == 2 and len(pending) == 2 and {o.user_id for o in pending} == {world["a"].id}
 
 
 def test_transfer_to_counselor_center_and_supervisor(world: dict[str, Any], session: Session) -> None:
@@ -187,29 +221,56 @@ def test_transfer_to_counselor_center_and_supervisor(world: dict[str, Any], sess
     offer = queue_and_route(session, rt, ticket)
     offers.accept_offer(session, offer_id=offer.id, user=world["a"], now=NOW)  # type: ignore[union-attr,arg-type]
     with pytest.raises(Conflict):  # baba is offline
-        offers.transfer_ticket(session, ticket_id=ticket.id, actor=world["a"], reason="不動産の論点", to_user_id=world["b"].id, now=NOW)  # type: ignore[arg-type]
+        offers.transfer_ticket(
+            session,
+            ticket_id=ticket.id,
+            actor=world["a"],
+            reason="不動産の論点",
+            to_user_id=world["b"].id,
+            now=NOW,
+        )  # type: ignore[arg-type]
     session.rollback()
     online(session, world["b"])
-    offers.transfer_ticket(session, ticket_id=ticket.id, actor=world["a"], reason="不動産の論点", to_user_id=world["b"].id, now=NOW)  # type: ignore[arg-type]
+    offers.transfer_ticket(
+        session,
+        ticket_id=ticket.id,
+        actor=world["a"],
+        reason="不動産の論点",
+        to_user_id=world["b"].id,
+        now=NOW,
+    )  # type: ignore[arg-type]
     pending = session.exec(select(Offer).where(Offer.status == OfferStatus.PENDING)).one()
     assert pending.user_id == world["b"].id
-    offers.transfer_ticket(session, ticket_id=ticket.id, actor=world["sv"], reason="重大事故の疑い", to_supervisor=True, now=NOW)  # type: ignore[arg-type]
+    offers.transfer_ticket(
+        session, ticket_id=ticket.id, actor=world["sv"], reason="重大事故の疑い", to_supervisor=True, now=NOW
+    )  # type: ignore[arg-type]
     session.refresh(ticket)
     assert ticket.assignee_id == world["sv"].id and ticket.status == TicketStatus.ASSIGNED
-    offers.transfer_ticket(session, ticket_id=ticket.id, actor=world["sv"], reason="越境取引", to_center_id=world["national"].id, now=NOW)  # type: ignore[arg-type]
+    offers.transfer_ticket(
+        session,
+        ticket_id=ticket.id,
+        actor=world["sv"],
+        reason="越境取引",
+        to_center_id=world["national"].id,
+        now=NOW,
+    )  # type: ignore[arg-type]
     session.refresh(ticket)
     assert ticket.center_id == world["national"].id and ticket.assignee_id is None
     kinds = [n.kind for n in session.exec(select(Note).where(Note.ticket_id == ticket.id)).all()]
     assert kinds == ["transfer", "escalation", "transfer"]
     with pytest.raises(Forbidden):
-        offers.transfer_ticket(session, ticket_id=ticket.id, actor=world["b"], reason="x", to_supervisor=True, now=NOW)  # type: ignore[arg-type]
+        offers.transfer_ticket(
+            session, ticket_id=ticket.id, actor=world["b"], reason="x", to_supervisor=True, now=NOW
+        )  # type: ignore[arg-type]
 
 
 def test_message_received_event_routes_through_jobs(world: dict[str, Any], session: Session) -> None:
     rt = world["rt"]
     presence.set_presence(session, user=world["a"], status=PresenceStatus.AVAILABLE)
     rt.jobs.drain()
-    open_all_week = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
+    open_all_week = {
+        d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")
+    }
     center = session.get(Center, world["city"].id)
     center.hours, center.closed_dates = open_all_week, []  # type: ignore[union-attr]
     session.add(center)

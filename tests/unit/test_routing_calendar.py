@@ -13,15 +13,37 @@ from routing.calendar import after_hours_text, day_type, is_open, next_opening, 
 JST = ZoneInfo("Asia/Tokyo")
 WEEK = {d: [["09:00", "16:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
-KOKUSEN = Center(code="kokusen", name="国民生活センター", prefecture="全国", level="national",
-                 hours={**{d: [["10:00", "12:00"], ["13:00", "16:00"]] for d in WEEK},
-                        "sat": [["10:00", "16:00"]], "sun": [["10:00", "16:00"]], "holiday": [["10:00", "16:00"]]})
-PREF = Center(code="tokyo", name="東京都消費生活総合センター", prefecture="東京都", level="prefectural",
-              parent_code="kokusen", hours={**{d: [["09:00", "17:00"]] for d in WEEK}, "sat": [["09:00", "17:00"]]},
-              backup_rules={"sun": "kokusen", "holiday": "kokusen", "after_hours": "kokusen"})
-CITY = Center(code="setagaya", name="世田谷区消費生活センター", prefecture="東京都", level="municipal",
-              parent_code="tokyo", hours=WEEK, closed_dates=["2026-06-15"],
-              backup_rules={"sat": "tokyo", "sun": "kokusen", "holiday": "kokusen"})
+KOKUSEN = Center(
+    code="kokusen",
+    name="国民生活センター",
+    prefecture="全国",
+    level="national",
+    hours={
+        **{d: [["10:00", "12:00"], ["13:00", "16:00"]] for d in WEEK},
+        "sat": [["10:00", "16:00"]],
+        "sun": [["10:00", "16:00"]],
+        "holiday": [["10:00", "16:00"]],
+    },
+)
+PREF = Center(
+    code="tokyo",
+    name="東京都消費生活総合センター",
+    prefecture="東京都",
+    level="prefectural",
+    parent_code="kokusen",
+    hours={**{d: [["09:00", "17:00"]] for d in WEEK}, "sat": [["09:00", "17:00"]]},
+    backup_rules={"sun": "kokusen", "holiday": "kokusen", "after_hours": "kokusen"},
+)
+CITY = Center(
+    code="setagaya",
+    name="世田谷区消費生活センター",
+    prefecture="東京都",
+    level="municipal",
+    parent_code="tokyo",
+    hours=WEEK,
+    closed_dates=["2026-06-15"],
+    backup_rules={"sat": "tokyo", "sun": "kokusen", "holiday": "kokusen"},
+)
 CENTERS = {c.code: c for c in (KOKUSEN, PREF, CITY)}
 
 

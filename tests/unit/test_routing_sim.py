@@ -33,9 +33,13 @@ def test_single_skill_with_abandonment_matches_erlang_a() -> None:
 def test_multi_skill_policy_beats_round_robin_on_the_same_stream() -> None:
     scenario = Scenario(
         arrivals_per_hour={"general": 60, "金融・保険": 12, "越境取引": 6},
-        staffing=[AgentGroup(5, frozenset({"general"})),
-                  AgentGroup(3, frozenset({"general", "金融・保険", "越境取引"}))],
-        aht_seconds=300, hours=300, warmup_hours=2,
+        staffing=[
+            AgentGroup(5, frozenset({"general"})),
+            AgentGroup(3, frozenset({"general", "金融・保険", "越境取引"})),
+        ],
+        aht_seconds=300,
+        hours=300,
+        warmup_hours=2,
     )
     result = compare(scenario, random.Random(3))
     policy, rr = result["policy"], result["round_robin"]

@@ -1,0 +1,32 @@
+"""`madoguchi demo` loads a usable demo once, however often it runs."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, func, select
+
+from config.wiring import Runtime
+from crm.accounts import authenticate
+from crm.demo import DEMO_PASSWORD, load_demo, read_demo_file
+from crm.models import Center, Message, Ticket, TicketStatus, User
+
+
+def _counts(session: Session) -> tuple[int, int, int, int]:
+    return tuple(session.exec(select(func.count()).select_from(m)).one() for m in (Center, User, Ticket, Message))  # type: ignore[return-value]
+
+
+def test_demo_loads_once_and_its_users_can_log_in(runtime: Runtime) -> None:
+    summary = load_demo(runtime.settings)
+    assert "demo logins" in summary and DEMO_PASSWORD in summary
+    with Session(runtime.engine) as session:
+        first = _counts(session)
+        cases = read_demo_file("cases.jsonl")
+        assert first[0] >= 4 and first[1] >= 5 and first[2] == len(cases) >= 200
+        closed = session.exec(select(func.count()).select_from(Ticket).where(Ticket.status == TicketStatus.CLOSED)).one()
+        assert 0 < len(cases) - closed <= len(cases) // 10  # a few consultations arrive open
+        counselor = authenticate(session, "tanaka", DEMO_PASSWORD)
+        assert counselor.center_id is not None and counselor.skills
+        prefectures = {c.prefecture for c in session.exec(select(Center)).all()}
+        assert len(prefectures) >= 3
+    load_demo(runtime.settings)
+    with Session(runtime.engine) as session:
+        assert _counts(session) == first
