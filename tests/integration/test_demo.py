@@ -8,6 +8,7 @@ from config.wiring import Runtime
 from crm.accounts import authenticate
 from crm.demo import DEMO_PASSWORD, load_demo, read_demo_file
 from crm.models import Center, Message, Ticket, TicketStatus, User
+from knowledge.models import KnowledgeDocument
 
 
 def _counts(session: Session) -> tuple[int, int, int, int]:
@@ -22,11 +23,15 @@ def test_demo_loads_once_and_its_users_can_log_in(runtime: Runtime) -> None:
         cases = read_demo_file("cases.jsonl")
         assert first[0] >= 4 and first[1] >= 5 and first[2] == len(cases) >= 200
         closed = session.exec(select(func.count()).select_from(Ticket).where(Ticket.status == TicketStatus.CLOSED)).one()
-        assert 0 < len(cases) - closed <= len(cases) // 10  # a few consultations arrive open
+        scenarios = {c["scenario"] for c in cases}
+        assert len(cases) - closed == len(scenarios)  # one open consultation per scenario
         counselor = authenticate(session, "tanaka", DEMO_PASSWORD)
         assert counselor.center_id is not None and counselor.skills
         prefectures = {c.prefecture for c in session.exec(select(Center)).all()}
         assert len(prefectures) >= 3
-    load_demo(runtime.settings)
+        documents = session.exec(select(func.count()).select_from(KnowledgeDocument)).one()
+        assert documents >= closed + len(read_demo_file("references.jsonl"))
+    again = load_demo(runtime.settings)
+    assert "0 past cases added" in again and "0 knowledge documents indexed" in again
     with Session(runtime.engine) as session:
         assert _counts(session) == first

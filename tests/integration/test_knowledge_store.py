@@ -7,10 +7,7 @@ from sqlalchemy import text
 
 from config.wiring import Runtime
 from knowledge.index import IndexDoc, SearchFilters, reset_search_index, store_for
-from tests.conftest import RESET_HOOKS
 
-if reset_search_index not in RESET_HOOKS:
-    RESET_HOOKS.append(reset_search_index)
 
 
 def _docs() -> list[IndexDoc]:

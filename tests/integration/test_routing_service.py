@@ -276,6 +276,7 @@ def test_message_received_event_routes_through_jobs(world: dict[str, Any], sessi
     session.add(center)
     session.commit()
     ticket = make_ticket(session, world["city"])
+    session.commit()  # SQLite: release the write lock so the job can write
     rt.jobs.drain()
     session.expire_all()
     got = session.get(Ticket, ticket.id)

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from config.settings import Settings
+from config.settings import DEV_SECRET_KEY, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_dev_mode_accepts_the_placeholder_secret() -> None:
-    assert Settings(env="dev").secret_key == "changethis"
+    assert Settings(env="dev").secret_key == DEV_SECRET_KEY
 
 
-@pytest.mark.parametrize("secret", ["changethis", "", "short-but-not-placeholder"])
+@pytest.mark.parametrize("secret", ["changethis", "", "short-but-not-placeholder", DEV_SECRET_KEY])
 def test_prod_refuses_placeholder_or_short_secret(secret: str) -> None:
     with pytest.raises(ValidationError, match="MADOGUCHI_SECRET_KEY"):
         Settings(env="prod", secret_key=secret)

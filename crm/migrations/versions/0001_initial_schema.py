@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 03:25:24.439575
+Create Date: 2026-11-22 04:01:28.130328
 """
 
 from collections.abc import Sequence
@@ -64,6 +64,34 @@ def upgrade() -> None:
     with op.batch_alter_table('inboundevent', schema=None) as batch_op:
         batch_op.create_index('ix_inbound_sender_status', ['channel', 'sender', 'status'], unique=False)
 
+    op.create_table('knowledge_embedding',
+    sa.Column('doc_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('model', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('vector', sa.LargeBinary(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('doc_id')
+    )
+    op.create_table('knowledge_term_label_weight',
+    sa.Column('term', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('weight', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('term', 'field', 'label')
+    )
+    op.create_table('routinglog',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('center_id', sa.Integer(), nullable=True),
+    sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('routinglog', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_routinglog_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_routinglog_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('contactidentity',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=False),
@@ -93,6 +121,24 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
     sa.PrimaryKeyConstraint('contact_id')
     )
+    op.create_table('knowledge_document',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('center_id', sa.Integer(), nullable=True),
+    sa.Column('tags', sa.JSON(), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('source_ticket_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['center_id'], ['center.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('knowledge_document', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_knowledge_document_center_id'), ['center_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_knowledge_document_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_knowledge_document_source_ticket_id'), ['source_ticket_id'], unique=False)
+
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -127,6 +173,21 @@ def upgrade() -> None:
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auditlog_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditlog_at'), ['at'], unique=False)
+
+    op.create_table('presence',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('AVAILABLE', 'BUSY', 'AFTER_CALL_WORK', 'BREAK', 'OFFLINE', name='presencestatus'), nullable=False),
+    sa.Column('since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_heartbeat', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('missed_offers', sa.Integer(), nullable=False),
+    sa.Column('last_assigned_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('capacity', sa.JSON(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('user_id')
+    )
+    with op.batch_alter_table('presence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_presence_status'), ['status'], unique=False)
 
     op.create_table('ticket',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -166,6 +227,51 @@ def upgrade() -> None:
         batch_op.create_index('ix_ticket_center_status', ['center_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_ticket_contact_id'), ['contact_id'], unique=False)
 
+    op.create_table('accidentreport',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('report_no', sa.Integer(), nullable=False),
+    sa.Column('serious', sa.Boolean(), nullable=False),
+    sa.Column('occurred_at', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('occurred_place', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('learned_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('learned_method', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('circumstances', sa.Text(), nullable=False),
+    sa.Column('product', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('damage', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('detection_reasons', sa.JSON(), nullable=False),
+    sa.Column('confidential', sa.Boolean(), nullable=False),
+    sa.Column('whistleblowing', sa.Boolean(), nullable=False),
+    sa.Column('status', sa.Enum('DRAFT', 'NOTIFIED', name='accidentreportstatus'), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('notified_by', sa.Integer(), nullable=True),
+    sa.Column('notified_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('notification_method', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['notified_by'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('ticket_id', 'report_no', name='uq_accident_ticket_report_no')
+    )
+    with op.batch_alter_table('accidentreport', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_accidentreport_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('knowledge_label_feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('suggested', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('chosen', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('knowledge_label_feedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_knowledge_label_feedback_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ticket_id', sa.Integer(), nullable=False),
@@ -201,6 +307,29 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('note', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_note_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('offer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('active_ticket_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('center_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('status', sa.Enum('PENDING', 'ACCEPTED', 'DECLINED', 'TIMED_OUT', 'CANCELLED', name='offerstatus'), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.ForeignKeyConstraint(['center_id'], ['center.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('active_ticket_id', name='uq_offer_active_ticket')
+    )
+    with op.batch_alter_table('offer', schema=None) as batch_op:
+        batch_op.create_index('ix_offer_status_expires', ['status', 'expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_offer_ticket_id'), ['ticket_id'], unique=False)
+        batch_op.create_index('ix_offer_user_status', ['user_id', 'status'], unique=False)
 
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -252,6 +381,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attachment_message_id'))
 
     op.drop_table('attachment')
+    with op.batch_alter_table('offer', schema=None) as batch_op:
+        batch_op.drop_index('ix_offer_user_status')
+        batch_op.drop_index(batch_op.f('ix_offer_ticket_id'))
+        batch_op.drop_index('ix_offer_status_expires')
+
+    op.drop_table('offer')
     with op.batch_alter_table('note', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_note_ticket_id'))
 
@@ -260,12 +395,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_message_ticket_id'))
 
     op.drop_table('message')
+    with op.batch_alter_table('knowledge_label_feedback', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_knowledge_label_feedback_ticket_id'))
+
+    op.drop_table('knowledge_label_feedback')
+    with op.batch_alter_table('accidentreport', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_accidentreport_ticket_id'))
+
+    op.drop_table('accidentreport')
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ticket_contact_id'))
         batch_op.drop_index('ix_ticket_center_status')
         batch_op.drop_index(batch_op.f('ix_ticket_assignee_id'))
 
     op.drop_table('ticket')
+    with op.batch_alter_table('presence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_presence_status'))
+
+    op.drop_table('presence')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditlog_at'))
         batch_op.drop_index(batch_op.f('ix_auditlog_actor_id'))
@@ -276,11 +423,24 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_center_id'))
 
     op.drop_table('user')
+    with op.batch_alter_table('knowledge_document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_knowledge_document_source_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_knowledge_document_kind'))
+        batch_op.drop_index(batch_op.f('ix_knowledge_document_center_id'))
+
+    op.drop_table('knowledge_document')
     op.drop_table('contactpersonaldata')
     with op.batch_alter_table('contactidentity', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contactidentity_contact_id'))
 
     op.drop_table('contactidentity')
+    with op.batch_alter_table('routinglog', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_routinglog_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_routinglog_at'))
+
+    op.drop_table('routinglog')
+    op.drop_table('knowledge_term_label_weight')
+    op.drop_table('knowledge_embedding')
     with op.batch_alter_table('inboundevent', schema=None) as batch_op:
         batch_op.drop_index('ix_inbound_sender_status')
 
