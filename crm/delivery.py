@@ -52,6 +52,7 @@ def deliver(outbox_id: int) -> str:
         recipient=item.recipient,
         text=message.body,
         retry_key=item.retry_key,
+        reply_token=item.reply_token,
     )
     try:
         result = adapter.send(outbound)

@@ -60,7 +60,7 @@ def record_inbound(session: Session, msg: InboundMessage, *, center_id: int) -> 
         kind=msg.kind,
         body=msg.text,
         status=MessageStatus.RECEIVED,
-        meta=dict(msg.metadata),
+        meta={**msg.metadata, **({"reply_token": msg.reply_token} if msg.reply_token else {})},
         sent_at=msg.at.astimezone(UTC) if msg.at.tzinfo else msg.at.replace(tzinfo=UTC),
     )
     try:

@@ -256,6 +256,7 @@ class OutboxItem(SQLModel, table=True):
     channel: str = Field(max_length=16)
     recipient: str = Field(max_length=255)
     retry_key: str = Field(max_length=64)
+    reply_token: str | None = Field(default=None, max_length=255)  # vendor reply token for automatic answers
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)

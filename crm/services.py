@@ -107,6 +107,60 @@ def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> 
     return message
 
 
+REPLY_TOKEN_SECONDS = 50  # LINE guarantees a reply token for one minute; keep a margin
+
+
+def post_automatic_reply(session: Session, *, ticket: Ticket, body: str, commit: bool = True) -> Message | None:
+    """Queue an automatic answer (after-hours notice, greeting) with no author.
+
+    Uses the consumer's latest reply token while it is still fresh, so LINE delivers it as a free
+    reply; otherwise the adapter pushes. Returns None when the consumer cannot be reached.
+    """
+    identity = session.exec(
+        select(ContactIdentity).where(
+            ContactIdentity.contact_id == ticket.contact_id, ContactIdentity.channel == ticket.channel
+        )
+    ).first()
+    if identity is None or not identity.reachable:
+        return None
+    latest = session.exec(
+        select(Message)
+        .where(Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND)
+        .order_by(col(Message.id).desc())
+    ).first()
+    token = None
+    if latest is not None and latest.meta.get("reply_token") and latest.sent_at is not None:
+        if (utcnow() - latest.sent_at).total_seconds() < REPLY_TOKEN_SECONDS:
+            token = latest.meta["reply_token"]
+    message = Message(
+        ticket_id=ticket.id,  # type: ignore[arg-type]
+        direction=Direction.OUTBOUND,
+        channel=ticket.channel,
+        kind="auto",
+        body=body,
+        status=MessageStatus.QUEUED,
+        sent_at=utcnow(),
+    )
+    session.add(message)
+    session.flush()
+    outbox = OutboxItem(
+        message_id=message.id,  # type: ignore[arg-type]
+        channel=ticket.channel,
+        recipient=identity.external_id,
+        retry_key=str(uuid.uuid4()),
+        reply_token=token,
+    )
+    session.add(outbox)
+    session.flush()
+    record_event(
+        session,
+        ReplyQueued(ticket_id=ticket.id, message_id=message.id, outbox_id=outbox.id),  # type: ignore[arg-type]
+    )
+    if commit:
+        session.commit()
+    return message
+
+
 def add_note(
     session: Session,
     *,

@@ -73,7 +73,9 @@ class FakeLineServer:
         self._ids = itertools.count(100000000000)
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-line", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-line", daemon=True
+        )
 
     @property
     def url(self) -> str:

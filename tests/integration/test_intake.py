@@ -71,3 +71,24 @@ def test_message_received_event_is_published_after_commit_only(runtime: Runtime,
     assert wait_for(lambda: any(e["event"] == "MessageReceived" for e in seen))
     received = [e for e in seen if e["event"] == "MessageReceived"]
     assert len(received) == 1 and received[0]["ticket_created"] is True
+
+
+def test_automatic_reply_uses_a_fresh_reply_token_and_is_delivered(runtime: Runtime, session: Session) -> None:
+    from crm.models import MessageStatus, OutboxItem
+    from crm.services import post_automatic_reply
+
+    center = make_center(session)
+    msg = inbound("夜分にすみません", sender="U-night")
+    msg = msg.__class__(**{**msg.__dict__, "reply_token": "rt-123"})
+    result = record_inbound(session, msg, center_id=center.id)  # type: ignore[arg-type]
+    session.commit()
+    ticket = session.get(Ticket, result.ticket_id)
+    assert ticket is not None
+    auto = post_automatic_reply(session, ticket=ticket, body="受付時間外です。明日9時以降にご連絡します。")
+    assert auto is not None and auto.author_id is None and auto.kind == "auto"
+    outbox = session.exec(select(OutboxItem).where(OutboxItem.message_id == auto.id)).one()
+    assert outbox.reply_token == "rt-123" and outbox.recipient == "U-night"
+    session.commit()  # release the SQLite write lock before the jobs run
+    runtime.jobs.drain()
+    session.expire_all()
+    assert session.get(Message, auto.id).status == MessageStatus.SENT  # type: ignore[union-attr]

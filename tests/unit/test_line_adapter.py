@@ -42,7 +42,9 @@ def adapter(line: FakeLineServer, tmp_path: Path) -> Iterator[LineAdapter]:
 
 
 def out(text: str, key: str | None = None, to: str = USER) -> OutboundMessage:
-    return OutboundMessage(channel=ChannelKind.LINE, recipient=to, text=text, retry_key=key or str(uuid.uuid4()))
+    return OutboundMessage(
+        channel=ChannelKind.LINE, recipient=to, text=text, retry_key=key or str(uuid.uuid4())
+    )
 
 
 # -- signature ---------------------------------------------------------------------------------
@@ -85,7 +87,9 @@ def test_signed_body_that_is_not_utf8_is_malformed_not_forged(adapter: LineAdapt
 
 
 def test_parse_returns_one_item_per_event(adapter: LineAdapter) -> None:
-    items = adapter.parse(webhook_body(fixture_event("text"), fixture_event("follow"), fixture_event("unknown")))
+    items = adapter.parse(
+        webhook_body(fixture_event("text"), fixture_event("follow"), fixture_event("unknown"))
+    )
     assert [type(i).__name__ for i in items] == ["InboundMessage", "Follow", "Ignored"]
 
 
@@ -99,11 +103,15 @@ def test_push_sends_text_with_the_retry_key(adapter: LineAdapter, line: FakeLine
     assert push.retry_key == key
     assert push.headers["authorization"] == "Bearer test-line-access-token"
     assert push.body["to"] == USER
-    assert push.body["messages"] == [{"type": "text", "text": "ご連絡ありがとうございます。𠮷野家の件、確認します👨‍👩‍👧"}]
+    assert push.body["messages"] == [
+        {"type": "text", "text": "ご連絡ありがとうございます。𠮷野家の件、確認します👨‍👩‍👧"}
+    ]
     assert len(result.external_ids) == 1 and result.parts == 1
 
 
-def test_long_message_is_split_over_requests_with_derived_keys(adapter: LineAdapter, line: FakeLineServer) -> None:
+def test_long_message_is_split_over_requests_with_derived_keys(
+    adapter: LineAdapter, line: FakeLineServer
+) -> None:
     text = "返金😢😢😢😢😢😢！" * 2000
     key = str(uuid.uuid4())
     result = adapter.send(out(text, key))
@@ -144,7 +152,9 @@ def test_resend_with_the_same_key_is_not_delivered_twice(adapter: LineAdapter, l
         (413, ChannelPermanentError),
     ],
 )
-def test_line_errors_map_to_channel_errors(adapter: LineAdapter, line: FakeLineServer, status: int, error: type) -> None:
+def test_line_errors_map_to_channel_errors(
+    adapter: LineAdapter, line: FakeLineServer, status: int, error: type
+) -> None:
     line.fail_next(status, path_prefix="/v2/bot/message/push")
     with pytest.raises(error) as info:
         adapter.send(out("テスト"))
@@ -152,7 +162,9 @@ def test_line_errors_map_to_channel_errors(adapter: LineAdapter, line: FakeLineS
     assert line.pushes() == []
 
 
-def test_blocked_user_is_an_invalid_recipient_with_lines_reason(adapter: LineAdapter, line: FakeLineServer) -> None:
+def test_blocked_user_is_an_invalid_recipient_with_lines_reason(
+    adapter: LineAdapter, line: FakeLineServer
+) -> None:
     line.block(USER)
     with pytest.raises(InvalidRecipient, match="Failed to send messages"):
         adapter.send(out("届きません"))
@@ -171,8 +183,12 @@ def test_unreachable_line_is_a_temporary_error(tmp_path: Path) -> None:
     url = server.url
     server.stop()  # nothing listens there any more
     settings = Settings(
-        env="test", data_dir=tmp_path, line_channel_secret="s", line_channel_access_token="t",
-        line_api_base_url=url, line_blob_base_url=url,
+        env="test",
+        data_dir=tmp_path,
+        line_channel_secret="s",
+        line_channel_access_token="t",
+        line_api_base_url=url,
+        line_blob_base_url=url,
     )
     with pytest.raises(ChannelTimeout, match="could not reach LINE"):
         LineAdapter(settings).send(out("x"))
@@ -208,7 +224,9 @@ def test_loading_animation_profile_and_leave(adapter: LineAdapter, line: FakeLin
 # -- content download --------------------------------------------------------------------------
 
 
-def test_ten_megabyte_image_is_stored_content_addressed(adapter: LineAdapter, line: FakeLineServer, tmp_path: Path) -> None:
+def test_ten_megabyte_image_is_stored_content_addressed(
+    adapter: LineAdapter, line: FakeLineServer, tmp_path: Path
+) -> None:
     data = bytes(range(256)) * (10 * 1024 * 1024 // 256)
     line.add_content("m1", data, "image/jpeg")
     stored = download_content(adapter, "m1", tmp_path, max_bytes=20_000_000)
@@ -218,7 +236,9 @@ def test_ten_megabyte_image_is_stored_content_addressed(adapter: LineAdapter, li
     assert list((tmp_path / "attachments" / "tmp").iterdir()) == []
 
 
-def test_too_large_content_is_refused_and_nothing_is_kept(adapter: LineAdapter, line: FakeLineServer, tmp_path: Path) -> None:
+def test_too_large_content_is_refused_and_nothing_is_kept(
+    adapter: LineAdapter, line: FakeLineServer, tmp_path: Path
+) -> None:
     line.add_content("big", b"x" * 2_000_001)
     with pytest.raises(ContentTooLarge) as info:
         download_content(adapter, "big", tmp_path, max_bytes=2_000_000)
@@ -226,7 +246,9 @@ def test_too_large_content_is_refused_and_nothing_is_kept(adapter: LineAdapter, 
     assert not any(p.is_file() for p in (tmp_path / "attachments").rglob("*"))
 
 
-def test_missing_content_and_preparing_content(adapter: LineAdapter, line: FakeLineServer, tmp_path: Path) -> None:
+def test_missing_content_and_preparing_content(
+    adapter: LineAdapter, line: FakeLineServer, tmp_path: Path
+) -> None:
     with pytest.raises(InvalidRecipient):
         download_content(adapter, "gone", tmp_path, max_bytes=1000)
     line.fail_next(202, path_prefix="/v2/bot/message/")

@@ -130,7 +130,15 @@ def test_redelivery_flag_is_kept() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"not json", b"[]", b'{"events": {}}', b'{"events": [1, 2]}', b"\xff\xfe{", b'{"destination": "U1"}'],
+    [
+        b"",
+        b"not json",
+        b"[]",
+        b'{"events": {}}',
+        b'{"events": [1, 2]}',
+        b"\xff\xfe{",
+        b'{"destination": "U1"}',
+    ],
 )
 def test_malformed_bodies_are_refused(body: bytes) -> None:
     with pytest.raises(MalformedPayload):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 04:01:28.130328
+Create Date: 2026-11-22 04:03:05.334020
 """
 
 from collections.abc import Sequence
@@ -354,6 +354,7 @@ def upgrade() -> None:
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('retry_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('reply_token', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('status', sa.Enum('PENDING', 'SENT', 'FAILED', name='outboxstatus'), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
