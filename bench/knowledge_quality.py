@@ -15,7 +15,10 @@ SQLite FTS5 store (the production store) and answers the same queries:
 
 PII: bench/data/pii_labelled.jsonl ({"text", "spans": [{start, end, type}], "keep": [...]}); a gold
 span is found when a predicted span overlaps it; a prediction is correct when it overlaps a gold span.
-Writes bench/results/knowledge_quality.json.
+FAQ: bench/data/faq_eval.jsonl, citizen-style questions with ONE relevant id each, against the
+references + law articles only (written before any tuning; never tuned on).
+Labels: leave-one-out category suggestions on crm/demo_data/cases.jsonl vs a majority baseline.
+Writes bench/results/knowledge_quality.json (a partial run, --only, writes *_partial.json).
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import json
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,25 +37,32 @@ sys.path.insert(0, str(ROOT))
 from crm.db import make_engine  # noqa: E402
 from crm.schema import migrate  # noqa: E402
 from knowledge.cli import to_document  # noqa: E402
+from knowledge.evaluation import label_leave_one_out, pii_scores  # noqa: E402
+from knowledge.evaluation import ranking_metrics as metrics  # noqa: E402
 from knowledge.index import IndexDoc, store_for  # noqa: E402
-from knowledge.pii import PLACEHOLDERS, find_pii, mask  # noqa: E402
 from knowledge.text import Analyzer, char_bigrams  # noqa: E402
 
 DEV = ROOT / "bench" / "data" / "knowledge_dev.jsonl"
 PII = ROOT / "bench" / "data" / "pii_labelled.jsonl"
+FAQ = ROOT / "bench" / "data" / "faq_eval.jsonl"
+CASES = ROOT / "crm" / "demo_data" / "cases.jsonl"
+FAQ_DOCS = (
+    ROOT / "bench" / "data" / "references.jsonl",
+    ROOT / "knowledge" / "data" / "law_consumer_safety_regulation.jsonl",
+)
 
 
 def read_jsonl(path: Path) -> list[dict]:  # type: ignore[type-arg]
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def load_documents() -> list:  # type: ignore[type-arg]
-    paths = [
-        ROOT / "crm" / "demo_data" / "cases.jsonl",
+def load_documents(paths: tuple[Path, ...] | None = None) -> list:  # type: ignore[type-arg]
+    paths = paths or (
+        CASES,
         ROOT / "crm" / "demo_data" / "references.jsonl",
-             ROOT / "bench" / "data" / "references.jsonl",
+        ROOT / "bench" / "data" / "references.jsonl",
         *sorted((ROOT / "knowledge" / "data").glob("*.jsonl")),
-    ]
+    )
     docs = []
     for path in paths:
         if path.exists():
@@ -73,8 +82,14 @@ def doc_terms(analyze: Callable[[str], list[str]], d) -> list[str]:  # type: ign
 
 
 def run_bm25(
-    name: str, analyze: Callable[[str], list[str]], docs: list, queries: list[dict]
+    name: str,
+    analyze: Callable[[str], list[str]],
+    docs: list,
+    queries: list[dict],
+    query_terms: Callable[[str], list[str]] | None = None,
 ) -> dict[str, list[str]]:  # type: ignore[type-arg]
+    """Index ``docs`` with ``analyze`` into a fresh SQLite store; top 50 ids per query."""
+    query_terms = query_terms or (lambda q: list(dict.fromkeys(analyze(q))))
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/{name}.db")
         migrate(engine)
@@ -85,9 +100,7 @@ def run_bm25(
         out = {}
         with engine.connect() as conn:
             for q in queries:
-                out[q["qid"]] = [
-                    h.id for h in store.search(conn, list(dict.fromkeys(analyze(q["query"]))), 50)
-                ]
+                out[q["qid"]] = [h.id for h in store.search(conn, query_terms(q["query"]), 50)]
         engine.dispose()
     return out
 
@@ -108,61 +121,63 @@ def run_dense(docs: list, queries: list[dict]) -> dict[str, list[str]] | None:  
     return out
 
 
-def metrics(ranked: dict[str, list[str]], queries: list[dict], k: int = 10) -> dict[str, float]:  # type: ignore[type-arg]
-    mrr = recall = 0.0
-    for q in queries:
-        rel = set(q["relevant"])
-        top = ranked.get(q["qid"], [])[:k]
-        mrr += next((1.0 / (i + 1) for i, d in enumerate(top) if d in rel), 0.0)
-        recall += len(rel.intersection(top)) / len(rel) if rel else 0.0
-    n = max(1, len(queries))
-    return {"MRR@10": round(mrr / n, 4), "Recall@10": round(recall / n, 4)}
-
-
-def pii_scores(rows: list[dict]) -> dict:  # type: ignore[type-arg]
-    per: dict[str, dict[str, int]] = defaultdict(lambda: {"tp": 0, "fn": 0, "fp": 0})
-    keep_ok = keep_total = leaked_texts = 0
-    for row in rows:
-        pred = find_pii(row["text"])
-        for g in row["spans"]:
-            hit = any(p.start < g["end"] and g["start"] < p.end for p in pred)
-            per[g["type"]]["tp" if hit else "fn"] += 1
-        for p in pred:
-            if not any(p.start < g["end"] and g["start"] < p.end for g in row["spans"]):
-                per[p.type]["fp"] += 1
-        masked = mask(row["text"])
-        for s in row.get("keep", []):
-            keep_total += 1
-            keep_ok += s in masked
-        if any(
-            row["text"][g["start"] : g["end"]] in masked
-            for g in row["spans"]
-            if g["type"] in ("phone", "email", "name")
-        ):
-            leaked_texts += 1
-
-    def pr(c: dict[str, int]) -> dict[str, float]:
-        p = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 1.0
-        r = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
-        return {"precision": round(p, 4), "recall": round(r, 4), **c}
-
-    total = {k: sum(c[k] for c in per.values()) for k in ("tp", "fn", "fp")}
-    return {
-        "overall": pr(total),
-        "by_type": {t: pr(c) for t, c in sorted(per.items())},
-        "keep_survival": round(keep_ok / keep_total, 4) if keep_total else None,
-        "texts_with_phone_email_or_name_left": leaked_texts,
-        "texts": len(rows),
-        "placeholders": PLACEHOLDERS,
+def faq_section(hybrid: bool) -> dict:  # type: ignore[type-arg]
+    """Citizen-style questions (one relevant id each) against references + law articles only."""
+    docs, queries = load_documents(FAQ_DOCS), read_jsonl(FAQ)
+    ours = Analyzer()
+    out: dict = {"documents": len(docs), "queries": len(queries)}  # type: ignore[type-arg]
+    runs = {
+        "char_bigram_bm25": run_bm25("faq_bigram", char_bigrams, docs, queries),
+        "sudachi_bm25": run_bm25("faq_ours", ours.terms, docs, queries, ours.query_terms),
     }
+    out.update({name: metrics(r, queries) for name, r in runs.items()})
+    if hybrid:
+        dense = run_dense(docs, queries)
+        if dense is not None:
+            from knowledge.semantic import rrf
+
+            out["dense_e5_small"] = metrics(dense, queries)
+            fused = {q: [i for i, _ in rrf([runs["sudachi_bm25"][q][:50], dense[q][:50]])] for q in dense}
+            out["hybrid_rrf"] = metrics(fused, queries)
+    return out
+
+
+def labels_section() -> dict:  # type: ignore[type-arg]
+    """Leave-one-out category suggestions on the demo cases (production search + suggest code)."""
+    from sqlmodel import Session, SQLModel
+
+    from knowledge.service import upsert_documents
+
+    cases = read_jsonl(CASES)
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/labels.db")
+        migrate(engine)
+        SQLModel.metadata.create_all(engine)
+        with Session(engine) as session:
+            store_for("sqlite").clear(session.connection())
+            upsert_documents(session, load_documents())
+            session.commit()
+            t0 = time.perf_counter()
+            out = label_leave_one_out(session, cases)
+            out["seconds"] = round(time.perf_counter() - t0, 1)
+        engine.dispose()
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--no-hybrid", action="store_true")
+    ap.add_argument("--only", default="search,faq,labels,pii", help="comma-separated sections to run")
     args = ap.parse_args()
+    only = set(args.only.split(","))
     result: dict = {}  # type: ignore[type-arg]
-    if DEV.exists():
+    if "faq" in only and FAQ.exists():
+        result["faq"] = faq_section(not args.no_hybrid)
+    if "labels" in only:
+        result["labels"] = labels_section()
+    if "search" not in only:
+        pass
+    elif DEV.exists():
         docs, queries = load_documents(), read_jsonl(DEV)
         known = {d.id for d in docs}
         missing = sorted({r for q in queries for r in q["relevant"] if r not in known})
@@ -200,9 +215,15 @@ def main() -> None:
                 }
     else:
         result["search"] = f"{DEV.relative_to(ROOT)} not found: search quality not measured"
-    result["pii"] = pii_scores(read_jsonl(PII)) if PII.exists() else f"{PII.relative_to(ROOT)} not found"
+    if "pii" in only:
+        result["pii"] = pii_scores(read_jsonl(PII)) if PII.exists() else f"{PII} not found"
     print(json.dumps(result, ensure_ascii=False, indent=2))
-    out = ROOT / "bench" / "results" / "knowledge_quality.json"
+    name = (
+        "knowledge_quality.json"
+        if only == {"search", "faq", "labels", "pii"}
+        else "knowledge_quality_partial.json"
+    )
+    out = ROOT / "bench" / "results" / name
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 

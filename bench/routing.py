@@ -19,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from routing.erlang import erlang_c_metrics
-from routing.policy import AgentPool, AgentView, TicketView, choose_counselor, priority_order
+from routing.policy import AgentView, TicketView, choose_counselor, priority_order
+from routing.pool import AgentPool
 from routing.sim import AgentGroup, Scenario, compare, simulate, single_skill
 
 NOW = datetime(2026, 4, 8, 1, 0, tzinfo=UTC)

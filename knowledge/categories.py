@@ -25,7 +25,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from knowledge.models import KnowledgeDocument, LabelFeedback, TermLabelWeight
-from knowledge.service import SearchResult, case_doc_id
+from knowledge.service import SearchResult, case_doc_id, reindex_document
 from knowledge.text import DATA_DIR, get_analyzer, normalize
 
 FIELDS = ("product_category", "sales_method", "content_keywords")
@@ -124,6 +124,7 @@ def record_feedback(
     """Learn from a counselor's choice: log it, move term weights, and fix the case's stored labels."""
     terms = list(dict.fromkeys(get_analyzer().terms(text)))[:100]
     written = 0
+    doc = session.get(KnowledgeDocument, case_doc_id(ticket_id))
     for field, value in chosen.items():
         if field not in FIELDS or value in (None, "", []):
             continue
@@ -139,10 +140,11 @@ def record_feedback(
             written += 1
         if wrong and wrong not in labels:
             _bump(session, terms, field, wrong, -LEARN_STEP / max(1, len(terms)) * 5)
-        doc = session.get(KnowledgeDocument, case_doc_id(ticket_id))
         if doc is not None:
             doc.fields = {**doc.fields, field: value}
             session.add(doc)
+    if doc is not None:  # the case's labels are indexed: search and kNN votes see the correction
+        reindex_document(session, doc)
     session.flush()
     return written
 

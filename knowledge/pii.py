@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from knowledge import pii_rules
 from knowledge.text import _chunks, _tokenizer, normalize_with_offsets
 
 PLACEHOLDERS = {
@@ -78,85 +79,9 @@ HONORIFICS = ("様", "さん", "氏", "殿", "くん", "ちゃん")
 NAME_CTX_RE = re.compile(
     r"(?:氏名|名前|名義|契約者名?)(?:は|:|：|\s)+([\u4e00-\u9fff\u30a0-\u30ff\u3040-\u309f]{2,10}?)(?=です|と申|で、|、|。|\s|$|様|さん)"
 )
-NOT_NAMES = frozenset(
-    [
-        "お客",
-        "客",
-        "皆",
-        "皆さん",
-        "奥",
-        "旦那",
-        "担当",
-        "担当者",
-        "相談者",
-        "相談員",
-        "契約者",
-        "お母",
-        "お父",
-        "息子",
-        "娘",
-        "業者",
-        "会社",
-        "店員",
-        "社長",
-        "先生",
-        "センター",
-        "消費生活センター",
-        "事業者",
-        "販売員",
-        "営業",
-        "営業マン",
-        "本人",
-        "家族",
-        "祖母",
-        "祖父",
-        "母",
-        "父",
-        "兄",
-        "姉",
-        "弟",
-        "妹",
-        "夫",
-        "妻",
-        "お嬢",
-        "王",
-        "神",
-    ]
-)
-BUSINESS_PREFIX = ("株式会社", "有限会社", "合同会社", "(株)", "(有)", "合資会社", "一般社団法人", "医療法人")
-BUSINESS_SUFFIX = (
-    "工務店",
-    "商事",
-    "商店",
-    "株式会社",
-    "不動産",
-    "建設",
-    "産業",
-    "工業",
-    "電機",
-    "銀行",
-    "証券",
-    "興業",
-    "物産",
-    "事務所",
-    "クリニック",
-    "病院",
-    "医院",
-    "歯科",
-    "商会",
-    "ホーム",
-    "住宅",
-    "電器",
-    "薬局",
-    "会社",
-    "社",
-    "店",
-    "屋",
-    "堂",
-    "組",
-    "化粧品",
-    "通販",
-)
+NOT_NAMES = pii_rules.NOT_NAMES
+BUSINESS_PREFIX = pii_rules.BUSINESS_PREFIX
+BUSINESS_SUFFIX = pii_rules.BUSINESS_SUFFIX
 
 
 @dataclass(frozen=True, order=True)
@@ -219,7 +144,19 @@ def _regex_spans(norm: str) -> list[PiiSpan]:
         for m in NAME_CTX_RE.finditer(norm)
         if m.group(1) not in NOT_NAMES
     ]
-    return spans
+    rules = pii_rules.line_ids(norm) + pii_rules.birthdates(norm) + pii_rules.bank_accounts(norm)
+    rules += pii_rules.names(norm, _common_or_business)
+    return spans + [PiiSpan(*r) for r in rules]
+
+
+def _common_or_business(candidate: str) -> bool:
+    """True for a word that is not a name: one Sudachi common noun, a role, or a business name."""
+    if candidate in NOT_NAMES or candidate.endswith(BUSINESS_SUFFIX) or candidate.startswith(BUSINESS_PREFIX):
+        return True
+    morphs = list(_tokenizer().tokenize(candidate))
+    if any(m.part_of_speech()[2] == "人名" for m in morphs):
+        return False
+    return len(morphs) == 1 and morphs[0].part_of_speech()[1] in ("普通名詞", "代名詞", "数詞")
 
 
 def _name_spans(norm: str) -> list[PiiSpan]:
@@ -288,7 +225,9 @@ def find_pii(text: str) -> list[PiiSpan]:
         return []
     norm, offsets = normalize_with_offsets(text)
     protected = [(m.start(), m.end()) for m in URL_RE.finditer(norm) if "@" not in m.group()]
-    spans = _resolve(_regex_spans(norm) + _name_spans(norm), protected)
+    found = _regex_spans(norm) + _name_spans(norm)
+    found += [PiiSpan(*r) for r in pii_rules.following(norm, [(s.start, s.end, s.type) for s in found])]
+    spans = _resolve(found, protected)
     out = []
     for s in spans:
         start = offsets[s.start]

@@ -99,6 +99,13 @@ def upsert_documents(
     return len(index_docs)
 
 
+def reindex_document(session: Session, doc: KnowledgeDocument) -> None:
+    """Re-index one stored document after its title, body, tags or labels changed."""
+    session.flush()
+    terms = document_terms(doc.title, doc.body, doc.tags, doc.fields)
+    _store(session).upsert(session.connection(), [IndexDoc(doc.id, doc.kind, doc.center_id, terms)])
+
+
 def delete_document(session: Session, doc_id: str) -> None:
     """Remove a document and its index entry (NotFound if it does not exist)."""
     row = session.get(KnowledgeDocument, doc_id)

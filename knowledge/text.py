@@ -132,12 +132,16 @@ class Analyzer:
         synonyms_path: Path | None = DATA_DIR / "synonyms.txt",
         stopwords_path: Path | None = DATA_DIR / "stopwords.txt",
         *,
+        query_stopwords_path: Path | None = DATA_DIR / "query_stopwords.txt",
         bigram_fallback: bool = False,
         compounds: bool = True,
     ) -> None:
         self.bigram_fallback = bigram_fallback
         self.compounds = compounds
         self.stopwords = frozenset(load_word_list(stopwords_path)) if stopwords_path else frozenset()
+        self.query_stopwords = (
+            frozenset(load_word_list(query_stopwords_path)) if query_stopwords_path else frozenset()
+        )
         self.synonyms: dict[tuple[str, ...], str] = {}
         if synonyms_path is not None:
             self._load_synonyms(synonyms_path)
@@ -227,8 +231,11 @@ class Analyzer:
         return [t for m in self.analyze(text) for t in m.terms]
 
     def query_terms(self, text: str) -> list[str]:
-        """Distinct terms of a query, in order of first appearance."""
-        return list(dict.fromkeys(self.terms(text)))
+        """Distinct terms of a query, in order of first appearance, without question words
+        (knowledge/data/query_stopwords.txt) unless nothing else is left."""
+        terms = list(dict.fromkeys(self.terms(text)))
+        content = [t for t in terms if t not in self.query_stopwords]
+        return content or terms
 
 
 def char_bigrams(text: str) -> list[str]:

@@ -68,24 +68,47 @@ def seed_world(
     return center.id  # type: ignore[return-value]
 
 
-def worker(db_url: str, center_id: int, seed: int, seconds: float, mode: str, out: Any) -> None:
-    """One process: route / dispatch / accept until the queue is drained or time runs out."""
+STEAL = 0.2  # share of accept rounds that race other processes' consoles for the same offers
+IDLE_SECONDS = 1.0
+
+
+def worker(
+    db_url: str, center_id: int, seed: int, seconds: float, mode: str, out: Any, processes: int = 4
+) -> None:
+    """One process: route / dispatch / accept until the queue is drained or time runs out.
+
+    Process ``seed`` stands for the consoles of counselors with ``id % processes == seed`` and
+    accepts their offers; in ``STEAL`` of its rounds it also grabs offers from anyone, so accepts
+    race each other (the loser gets a Conflict) as they would with a counselor on two devices.
+    """
     rng = random.Random(seed)
     settings = Settings(env="test", database_url=db_url, offer_timeout_message=3600)
     engine = make_engine(db_url, pool_size=2, max_overflow=0)
     stats: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     started = time.time()
-    idle_rounds = 0
-    while time.monotonic() < deadline and idle_rounds < 20:
-        did = _step(engine, settings, center_id, rng, mode, stats)
-        idle_rounds = 0 if did else idle_rounds + 1
+    idle_since: float | None = None
+    share = (seed % processes, processes)
+    while time.monotonic() < deadline:
+        if _step(engine, settings, center_id, rng, mode, stats, share):
+            idle_since = None
+            continue
+        idle_since = idle_since or time.monotonic()
+        if time.monotonic() - idle_since > IDLE_SECONDS:
+            break
+        time.sleep(0.005)
     engine.dispose()
     out.put({**stats, "started": started, "ended": time.time()})
 
 
 def _step(
-    engine: Any, settings: Settings, center_id: int, rng: random.Random, mode: str, stats: Counter[str]
+    engine: Any,
+    settings: Settings,
+    center_id: int,
+    rng: random.Random,
+    mode: str,
+    stats: Counter[str],
+    share: tuple[int, int],
 ) -> bool:
     roll = rng.random()
     with Session(engine) as session:
@@ -93,7 +116,7 @@ def _step(
             with session_scope(engine) as s:
                 made = service.dispatch_center(s, center_id=center_id, limit=25, settings=settings)
             stats["offers"] += len(made)
-            return bool(made) or _accept_some(engine, rng, stats)
+            return _accept_some(engine, rng, stats, share) or bool(made)
         if mode == "mixed" and roll < 0.6:
             ids = session.exec(
                 select(Ticket.id)
@@ -101,25 +124,29 @@ def _step(
                 .limit(50)
             ).all()
             if not ids:
-                return _accept_some(engine, rng, stats)
+                return _accept_some(engine, rng, stats, share)
             with session_scope(engine) as s:
                 made_one = service.route_ticket(s, ticket_id=rng.choice(ids), settings=settings)  # type: ignore[arg-type]
             stats["offers"] += made_one is not None
             return True
-    return _accept_some(engine, rng, stats)
+    return _accept_some(engine, rng, stats, share)
 
 
-def _accept_some(engine: Any, rng: random.Random, stats: Counter[str]) -> bool:
+def _accept_some(engine: Any, rng: random.Random, stats: Counter[str], share: tuple[int, int]) -> bool:
+    steal = rng.random() < STEAL
+    stmt = select(Offer.id, Offer.user_id).where(Offer.status == OfferStatus.PENDING)
+    if not steal:
+        stmt = stmt.where(col(Offer.user_id) % share[1] == share[0])
     with Session(engine) as session:
-        pending = session.exec(
-            select(Offer.id, Offer.user_id).where(Offer.status == OfferStatus.PENDING).limit(40)
-        ).all()
+        pending = session.exec(stmt.limit(40)).all()
     if not pending:
         return False
     rng.shuffle(pending := list(pending))
-    for offer_id, user_id in pending[:10]:  # other processes race for the same offers
+    users: dict[int, User] = {}
+    for offer_id, user_id in pending[: 10 if steal else 40]:
         with Session(engine, expire_on_commit=False) as session:
-            user = session.get(User, user_id)
+            user = users.get(user_id) or session.get(User, user_id)
+            users[user_id] = user  # type: ignore[assignment]
             try:
                 offers.accept_offer(session, offer_id=offer_id, user=user)  # type: ignore[arg-type]
                 stats["accepted"] += 1

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from config.settings import Settings, get_settings
 from crm.errors import BadRequest, Conflict, Forbidden, NotFound
 from crm.models import Center, Note, Role, Ticket, TicketStatus, User, utcnow
 from routing import store
-from routing.models import Offer, OfferStatus, PresenceStatus
+from routing.models import Offer, OfferStatus, Presence, PresenceStatus
 from routing.service import (
     _route_locked,
     cancel_pending_offer,
@@ -44,17 +45,16 @@ def list_my_offers(session: Session, *, user: User) -> Sequence[Offer]:
 
 
 def _locked_offer(session: Session, offer_id: int, user: User) -> tuple[Offer, Ticket]:
-    offer = session.get(Offer, offer_id)
-    if offer is None:
-        raise NotFound(f"offer {offer_id} does not exist")
-    if offer.user_id != user.id:
-        raise Forbidden(f"offer {offer_id} was made to another counselor")
-    ticket = store.lock_ticket(session, offer.ticket_id, skip_locked=False)  # tickets first, then the offer
+    """Lock the offer's ticket, then the offer (tickets first, everywhere): two round trips."""
+    ticket = store.lock_offer_ticket(session, offer_id)
     stmt = select(Offer).where(Offer.id == offer_id).execution_options(populate_existing=True)
     if store.is_postgres(session):
         stmt = stmt.with_for_update()
-    offer = session.exec(stmt).one()
-    assert ticket is not None
+    offer = session.exec(stmt).first()
+    if offer is None or ticket is None:
+        raise NotFound(f"offer {offer_id} does not exist")
+    if offer.user_id != user.id:
+        raise Forbidden(f"offer {offer_id} was made to another counselor")
     return offer, ticket
 
 
@@ -77,12 +77,13 @@ def accept_offer(session: Session, *, offer_id: int, user: User, now: datetime |
     ticket.status = TicketStatus.ASSIGNED
     ticket.assigned_at = now
     touch(ticket, now)
-    presence = store.lock_presence(session, user.id or 0)
-    if presence is not None:
-        presence.missed_offers = 0
-        presence.last_assigned_at = now
-        session.add(presence)
     session.add_all([offer, ticket])
+    session.flush()
+    # accepting does not change the counselor's load (a pending offer becomes a held ticket), so
+    # no capacity lock is needed: a plain UPDATE (row-locked for this statement's transaction)
+    session.execute(
+        update(Presence).where(col(Presence.user_id) == user.id).values(missed_offers=0, last_assigned_at=now)
+    )
     emit(session, "assigned", ticket=ticket, user_id=user.id, detail={"offer_id": offer.id})
     session.commit()
     return ticket

@@ -24,10 +24,13 @@ on any channel: a call blocks chats.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from routing.pool import AgentPool
 
 SERIOUS_ACCIDENT_BONUS = 4 * 3600.0
 SPECIAL_CONSIDERATION_BONUS = 30 * 60.0
@@ -159,22 +162,41 @@ def choose_counselor(
 
     No randomness: the same inputs always give the same answer.
     """
-    pool = agents if isinstance(agents, AgentPool) else AgentPool(agents)
     relaxed = skills_relaxed(ticket, now, relax_after)
-    candidates = [
-        a for a in pool.candidates(ticket, relaxed=relaxed) if is_eligible(a, ticket, relaxed=relaxed)
-    ]
+    if not isinstance(agents, Iterable):  # an AgentPool (routing.pool): the indexed fast path
+        fresh, first = agents.first_specialist(ticket, exclude)
+        if fresh is not None:  # no candidate ranks before an eligible specialist who has not passed
+            return _assign(fresh, ticket, "")
+        if not relaxed:
+            if first is None:
+                return Hold("no eligible counselor with free capacity")
+            return _assign(first, ticket, NEW_ROUND)
+        pool: Iterable[AgentView] = agents.candidates(ticket, relaxed=True)
+    else:
+        pool = agents
+    return reference_choice(ticket, pool, exclude, relaxed=relaxed)
+
+
+NEW_ROUND = "; every eligible counselor had passed, new round"
+
+
+def reference_choice(
+    ticket: TicketView, agents: Iterable[AgentView], exclude: frozenset[int] = frozenset(), *, relaxed: bool
+) -> Decision:
+    """The precedence of :func:`choose_counselor` as a plain scan over every counselor: the
+    reference the indexed fast path (:mod:`routing.pool`) must agree with."""
+    candidates = [a for a in agents if is_eligible(a, ticket, relaxed=relaxed)]
     if not candidates:
         return Hold("no eligible counselor with free capacity")
     fresh = [a for a in candidates if a.id not in exclude]
-    if not fresh:
-        fresh = candidates  # everyone eligible has passed on it: start a new round
-        note = "; every eligible counselor had passed, new round"
-    else:
-        note = ""
-    best = min(fresh, key=lambda a: _rank(a, ticket))
-    rank = _rank(best, ticket)
-    return Assign(best.id, f"skill fit (missing {rank[0]}, extra {rank[1]}), load {rank[2]}{note}")
+    note = "" if fresh else NEW_ROUND  # everyone eligible has passed on it: start a new round
+    best = min(fresh or candidates, key=lambda a: _rank(a, ticket))
+    return _assign(best, ticket, note)
+
+
+def _assign(agent: AgentView, ticket: TicketView, note: str) -> Assign:
+    rank = _rank(agent, ticket)
+    return Assign(agent.id, f"skill fit (missing {rank[0]}, extra {rank[1]}), load {rank[2]}{note}")
 
 
 def choose_ticket(
@@ -204,6 +226,8 @@ def plan_assignments(
 ) -> list[tuple[TicketView, Decision]]:
     """Walk ``tickets`` in priority order and choose a counselor for each, charging each choice to
     that counselor's load so later tickets see the capacity already taken (dispatch, rebalance, sim)."""
+    from routing.pool import AgentPool  # the pool builds on this module's types
+
     pool = agents.copy() if isinstance(agents, AgentPool) else AgentPool(agents)
     plan: list[tuple[TicketView, Decision]] = []
     for ticket in priority_order(tickets, now):
@@ -212,65 +236,3 @@ def plan_assignments(
         if isinstance(decision, Assign):
             pool.charge(decision.agent_id, ticket.channel, now)
     return plan
-
-
-class AgentPool:
-    """Counselors indexed by center and skill, so a decision looks only at plausible candidates.
-
-    Holds frozen :class:`AgentView` snapshots; :meth:`put` replaces one (the sim and
-    :func:`plan_assignments` use it to charge load). Only available counselors are indexed.
-    """
-
-    def __init__(self, agents: Iterable[AgentView] = ()) -> None:
-        self._agents: dict[int, AgentView] = {}
-        self._by_center: dict[int | None, set[int]] = {}
-        self._by_skill: dict[tuple[int | None, str], set[int]] = {}
-        for a in agents:
-            self.put(a)
-
-    def __len__(self) -> int:
-        return len(self._agents)
-
-    def get(self, agent_id: int) -> AgentView | None:
-        return self._agents.get(agent_id)
-
-    def agents(self) -> Sequence[AgentView]:
-        return list(self._agents.values())
-
-    def copy(self) -> AgentPool:
-        return AgentPool(self._agents.values())
-
-    def put(self, agent: AgentView) -> None:
-        """Add or replace a counselor's snapshot."""
-        self.remove(agent.id)
-        self._agents[agent.id] = agent
-        if agent.status != AVAILABLE:
-            return
-        self._by_center.setdefault(agent.center_id, set()).add(agent.id)
-        for skill in agent.skills:
-            self._by_skill.setdefault((agent.center_id, skill), set()).add(agent.id)
-
-    def remove(self, agent_id: int) -> None:
-        old = self._agents.pop(agent_id, None)
-        if old is None:
-            return
-        self._by_center.get(old.center_id, set()).discard(agent_id)
-        for skill in old.skills:
-            self._by_skill.get((old.center_id, skill), set()).discard(agent_id)
-
-    def charge(self, agent_id: int, channel: str, now: datetime) -> None:
-        """Record one more ticket on ``channel`` for the counselor (planning only)."""
-        a = self._agents[agent_id]
-        load = dict(a.load)
-        load[channel] = load.get(channel, 0) + 1
-        self.put(dataclasses.replace(a, load=load, idle_since=now))
-
-    def candidates(self, ticket: TicketView, *, relaxed: bool = False) -> Iterable[AgentView]:
-        """Available counselors of the ticket's center holding its rarest required skill."""
-        ids = self._by_center.get(ticket.center_id, set())
-        if ticket.required_skills and not relaxed:
-            for skill in ticket.required_skills:
-                holders = self._by_skill.get((ticket.center_id, skill), set())
-                if len(holders) < len(ids):
-                    ids = holders
-        return [self._agents[i] for i in ids]

@@ -13,7 +13,7 @@ them in ``session_scope``. Locking rules are in :mod:`routing.store`. Every stat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -193,7 +193,7 @@ def _claim_agent(session: Session, user_id: int, center_id: int) -> AgentView | 
     presence = store.lock_presence(session, user_id, skip_locked=True)
     if presence is None or presence.status != PresenceStatus.AVAILABLE:
         return None
-    views = store.agent_views(session, center_id, user_ids=[user_id])  # load recounted under the lock
+    views = store.agent_views(session, center_id, user_ids=[user_id], fresh=True)  # recount under the lock
     return views[0] if views else None
 
 
@@ -235,22 +235,74 @@ def dispatch_center(
     limit: int = 200,
     settings: Settings | None = None,
 ) -> list[Offer]:
-    """Offer as many queued tickets of a center as free capacity allows, in priority order."""
+    """Offer as many queued tickets of a center as free capacity allows, in priority order.
+
+    Plan on an unlocked snapshot, then lock only the counselors the plan picked (``SKIP LOCKED``),
+    recount their load under the lock and keep the planned offers that still fit; the rest stay
+    queued for the next round. On PostgreSQL one process at a time dispatches a center (a
+    transaction-scoped advisory lock; others return at once and do other work), while different
+    centers dispatch in parallel. The capacity guarantee does not depend on the advisory lock: every
+    offer is written under its counselor's presence lock after a recount (see :mod:`routing.store`).
+    """
     now = now or utcnow()
     settings = settings or get_settings()
+    if not store.try_lock_center(session, center_id):
+        return []
     tickets = store.lock_queued_tickets(session, center_id, limit)
     if not tickets:
         return []
-    agents = store.agent_views(session, center_id, lock=True)
+    agents = store.agent_views(session, center_id)
     if not agents:
         return []
     by_id = {t.id: t for t in tickets}
     views = [store.ticket_view(t) for t in tickets]
     exclude = store.passed_by_many(session, list(by_id))  # type: ignore[arg-type]
-    offers = []
-    for tv, decision in plan_assignments(views, agents, now, exclude):
-        if isinstance(decision, Assign):
-            offers.append(
-                create_offer(session, by_id[tv.id], decision.agent_id, now, settings, decision.reason)
+    plan = [(tv, d) for tv, d in plan_assignments(views, agents, now, exclude) if isinstance(d, Assign)]
+    if not plan:
+        return []
+    fresh = store.claim_agents(session, center_id, sorted({d.agent_id for _, d in plan}))
+    kept: list[tuple[Ticket, int, str]] = []
+    for tv, d in plan:
+        agent = fresh.get(d.agent_id)
+        if agent is None or not agent.free_on(tv.channel):
+            continue  # locked by another process, gone unavailable, or capacity taken meanwhile
+        load = dict(agent.load)
+        load[tv.channel] = load.get(tv.channel, 0) + 1
+        fresh[d.agent_id] = replace(agent, load=load)
+        kept.append((by_id[tv.id], d.agent_id, d.reason))
+    return create_offers(session, kept, now, settings)
+
+
+def create_offers(
+    session: Session, picks: list[tuple[Ticket, int, str]], now: datetime, settings: Settings
+) -> list[Offer]:
+    """Write many offers in one flush (each counselor's presence row locked by the caller)."""
+    made = []
+    for ticket, user_id, reason in picks:
+        made.append(
+            Offer(
+                ticket_id=ticket.id,
+                active_ticket_id=ticket.id,
+                user_id=user_id,
+                center_id=ticket.center_id,
+                channel=ticket.channel,
+                created_at=now,
+                expires_at=now + offer_timeout(settings, ticket.channel),
+                reason=reason[:300],
             )
-    return offers
+        )
+        ticket.status = TicketStatus.OFFERED
+        touch(ticket, now)
+    session.add_all(made)
+    session.add_all([t for t, _, _ in picks])
+    session.flush()
+    for offer, (ticket, user_id, reason) in zip(made, picks, strict=True):
+        emit(
+            session,
+            "offered",
+            ticket=ticket,
+            user_id=user_id,
+            detail={"offer_id": offer.id, "expires_at": offer.expires_at.isoformat(), "reason": reason},
+            log=reason,
+        )
+    return made

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from routing.policy import AgentPool, AgentView, Assign, TicketView, choose_counselor, choose_ticket
+from routing.policy import AgentView, Assign, TicketView, choose_counselor, choose_ticket
+from routing.pool import AgentPool
 
 BASE = datetime(2026, 4, 6, 9, 0, tzinfo=UTC)
 CHANNEL = "voice"

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
 from crm.models import Ticket, TicketStatus, User
@@ -30,9 +30,18 @@ def is_postgres(session: Session) -> bool:
 
 def lock_ticket(session: Session, ticket_id: int, *, skip_locked: bool = True) -> Ticket | None:
     """The ticket, row-locked on PostgreSQL; None if missing or (skip_locked) another process holds it."""
-    stmt = select(Ticket).where(Ticket.id == ticket_id)
+    stmt = select(Ticket).where(Ticket.id == ticket_id).execution_options(populate_existing=True)
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=skip_locked)
+    return session.exec(stmt).first()
+
+
+def lock_offer_ticket(session: Session, offer_id: int) -> Ticket | None:
+    """The ticket of an offer, row-locked on PostgreSQL (waits for a holder): one round trip."""
+    owner = select(Offer.ticket_id).where(Offer.id == offer_id).scalar_subquery()
+    stmt = select(Ticket).where(Ticket.id == owner).execution_options(populate_existing=True)
+    if is_postgres(session):
+        stmt = stmt.with_for_update(of=Ticket)  # type: ignore[arg-type]
     return session.exec(stmt).first()
 
 
@@ -49,8 +58,41 @@ def lock_queued_tickets(session: Session, center_id: int, limit: int) -> list[Ti
     return list(session.exec(stmt).all())
 
 
+DISPATCH_LOCK_NAMESPACE = 0x5254  # pg advisory lock key space of routing dispatch ("RT")
+
+
+def try_lock_center(session: Session, center_id: int) -> bool:
+    """PostgreSQL: take the center's dispatch lock for this transaction, or False if another process
+    holds it. SQLite: always True (``BEGIN IMMEDIATE`` already serializes writers)."""
+    if not is_postgres(session):
+        return True
+    got = session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:ns, :center)"),
+        {"ns": DISPATCH_LOCK_NAMESPACE, "center": center_id},
+    ).scalar()
+    return bool(got)
+
+
+def claim_agents(session: Session, center_id: int, user_ids: Sequence[int]) -> dict[int, AgentView]:
+    """Lock the presence rows of these counselors (skipping rows another process holds), in id order,
+    and return those still available with their load recounted under the lock."""
+    if not user_ids:
+        return {}
+    stmt = (
+        select(Presence.user_id)
+        .where(col(Presence.user_id).in_(list(user_ids)), Presence.status == PresenceStatus.AVAILABLE)
+        .order_by(col(Presence.user_id))
+    )
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    locked = list(session.exec(stmt).all())
+    if not locked:
+        return {}
+    return {a.id: a for a in agent_views(session, center_id, user_ids=locked, fresh=True)}
+
+
 def lock_presence(session: Session, user_id: int, *, skip_locked: bool = False) -> Presence | None:
-    stmt = select(Presence).where(Presence.user_id == user_id)
+    stmt = select(Presence).where(Presence.user_id == user_id).execution_options(populate_existing=True)
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=skip_locked)
     return session.exec(stmt).first()
@@ -98,10 +140,16 @@ def loads(session: Session, user_ids: Sequence[int]) -> dict[int, dict[str, int]
 
 
 def agent_views(
-    session: Session, center_id: int, *, lock: bool = False, user_ids: Iterable[int] | None = None
+    session: Session,
+    center_id: int,
+    *,
+    lock: bool = False,
+    user_ids: Iterable[int] | None = None,
+    fresh: bool = False,
 ) -> list[AgentView]:
     """Available counselors of a center with their current load (``lock``: their presence rows too,
-    skipping counselors another process is assigning to right now)."""
+    skipping counselors another process is assigning to right now; ``fresh``: re-read rows already
+    loaded in this session, as after taking a lock)."""
     stmt = (
         select(User, Presence)
         .join(Presence, col(Presence.user_id) == col(User.id))
@@ -116,6 +164,8 @@ def agent_views(
         stmt = stmt.where(col(User.id).in_(list(user_ids)))
     if lock and is_postgres(session):
         stmt = stmt.with_for_update(of=Presence, skip_locked=True)  # type: ignore[arg-type]
+    if fresh:
+        stmt = stmt.execution_options(populate_existing=True)
     rows = session.exec(stmt).all()
     load = loads(session, [u.id for u, _ in rows])  # type: ignore[misc]
     return [_view(u, p, load.get(u.id or 0, {})) for u, p in rows]

@@ -108,13 +108,8 @@ def on_message(session: Session, ctx: Context, msg: InboundMessage) -> Outcome:
     pending = session.exec(
         select(Attachment.id).where(Attachment.message_id == message.id, Attachment.status == "pending")
     ).all()
-    jobs = _jobs_module()
     for att_id in pending:
-        out.after_commit.append(
-            lambda a=att_id: ctx.runtime.jobs.enqueue(
-                jobs.download_attachment, a, 0, job_id=f"line-download:{a}"
-            )
-        )
+        out.after_commit.append(_enqueue_download(ctx, att_id))  # type: ignore[arg-type]
     _maybe_fetch_profile(session, ctx, msg.sender, out)
     ticket = session.get(Ticket, result.ticket_id)
     if ticket is not None and ticket.status in WAITING_FOR_COUNSELOR and _age(msg.at) < LOADING_MAX_AGE:
@@ -196,14 +191,14 @@ def on_postback(session: Session, ctx: Context, item: Postback) -> Outcome:
         return out
     rating = data.get("rating", "")
     if rating in ("1", "2", "3", "4", "5"):
-        ticket = session.exec(
+        latest = session.exec(
             select(Ticket)
             .where(Ticket.contact_id == identity.contact_id)
             .order_by(col(Ticket.created_at).desc())
         ).first()
-        if ticket is None:
+        if latest is None:
             return Outcome(InboundEventStatus.IGNORED, "rating from a consumer without any ticket")
-        _system_note(session, ticket, f"Satisfaction rating from the consumer (満足度): {rating}/5")
+        _system_note(session, latest, f"Satisfaction rating from the consumer (満足度): {rating}/5")
         out.after_commit.append(lambda: _auto_answer(ctx, item, texts.RATING_THANKS, push=False))
         return out
     return Outcome(InboundEventStatus.IGNORED, f"postback data not understood: {item.data[:100]!r}")
@@ -303,13 +298,20 @@ def _system_note(session: Session, ticket: Ticket, body: str) -> None:
     session.add(ticket)
 
 
+def _enqueue_download(ctx: Context, attachment_id: int) -> AfterCommit:
+    jobs = _jobs_module()
+    return lambda: ctx.runtime.jobs.enqueue(
+        jobs.download_attachment, attachment_id, 0, job_id=f"line-download-{attachment_id}"
+    )
+
+
 def _maybe_fetch_profile(session: Session, ctx: Context, user_id: str, out: Outcome) -> None:
     identity = _identity(session, user_id)
     if identity is not None and identity.profile_fetched_at is None:
         jobs = _jobs_module()
         ident_id = identity.id
         out.after_commit.append(
-            lambda: ctx.runtime.jobs.enqueue(jobs.fetch_profile, ident_id, job_id=f"line-profile:{ident_id}")
+            lambda: ctx.runtime.jobs.enqueue(jobs.fetch_profile, ident_id, job_id=f"line-profile-{ident_id}")
         )
 
 
@@ -322,14 +324,15 @@ def _auto_answer(ctx: Context, item: Follow | Postback, text: str, *, push: bool
             return
         except ChannelError as exc:
             log.info("LINE reply for event %s failed (%s)", item.event_id, exc)
-    if push and item.user_id:
+    user_id = item.user_id
+    if push and user_id:
         from channels.base import ChannelKind, OutboundMessage
 
         key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"madoguchi:line:auto:{item.event_id}"))
         _best_effort(
-            lambda: adapter.send(OutboundMessage(ChannelKind.LINE, item.user_id, text, key)),
+            lambda: adapter.send(OutboundMessage(ChannelKind.LINE, user_id, text, key)),
             "automatic answer",
-        )  # type: ignore[arg-type]
+        )
 
 
 def _best_effort(fn: Callable[[], object], what: str) -> None:

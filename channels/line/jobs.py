@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -41,9 +42,14 @@ MAX_ROUNDS = 50
 DOWNLOAD_BACKOFF = (30, 120, 600, 1800)
 
 
+def job_key(sender: str) -> str:
+    """RQ job ids allow only letters, digits, ``_`` and ``-``."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", sender)[:100]
+
+
 def enqueue_sender(runtime: Runtime, sender: str) -> None:
     """One processing job per sender at a time (coalesced by job id)."""
-    runtime.jobs.enqueue(process_events_for_sender, sender, job_id=f"line-events:{sender}")
+    runtime.jobs.enqueue(process_events_for_sender, sender, job_id=f"line-events-{job_key(sender)}")
 
 
 def process_events_for_sender(sender: str) -> int:
@@ -166,7 +172,7 @@ def download_attachment(attachment_id: int, attempt: int = 0) -> str:
                 download_attachment,
                 attachment_id,
                 attempt + 1,
-                job_id=f"line-download:{attachment_id}:{attempt + 1}",
+                job_id=f"line-download-{attachment_id}-{attempt + 1}",
                 delay=DOWNLOAD_BACKOFF[attempt],
             )
             log.info("attachment %s: %s; retry %d later", attachment_id, exc, attempt + 1)
@@ -261,10 +267,14 @@ def sweep() -> int:
             .limit(100)
         ).all()
     for sender in senders:
+        if not sender:
+            continue
         # A different job id from enqueue_sender: a stuck coalescing id must not block the sweep.
-        runtime.jobs.enqueue(process_events_for_sender, sender, job_id=f"line-events-sweep:{sender}:{slot}")
+        runtime.jobs.enqueue(
+            process_events_for_sender, sender, job_id=f"line-events-sweep-{job_key(sender)}-{slot}"
+        )
     for att_id in stalled:
         runtime.jobs.enqueue(
-            download_attachment, att_id, len(DOWNLOAD_BACKOFF), job_id=f"line-download-sweep:{att_id}:{slot}"
+            download_attachment, att_id, len(DOWNLOAD_BACKOFF), job_id=f"line-download-sweep-{att_id}-{slot}"
         )
     return len(senders) + len(stalled)

@@ -35,5 +35,13 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        original_new_page = b.new_page
+
+        def new_page(*args: Any, **kwargs: Any) -> Any:
+            page = original_new_page(*args, **kwargs)
+            page.set_default_timeout(60_000)  # shared CI machines: slow is not broken
+            return page
+
+        b.new_page = new_page  # type: ignore[method-assign]
         yield b
         b.close()

@@ -25,6 +25,7 @@ from crm.models import (
     MessageStatus,
     Note,
     Ticket,
+    utcnow,
 )
 from tests.conftest import _reset_database
 from tests.factories import make_center
@@ -99,7 +100,9 @@ def events_by_status(db: Session) -> dict[str, str]:
 # -- messages ------------------------------------------------------------------------------------
 
 
-def test_text_message_opens_a_ticket_in_the_line_center(rt: Runtime, db: Session, line: FakeLineServer) -> None:
+def test_text_message_opens_a_ticket_in_the_line_center(
+    rt: Runtime, db: Session, line: FakeLineServer
+) -> None:
     line.add_profile(USER, "山田 花子", "ja")
     receive(rt, ev("text"))
     (msg,) = messages(db)
@@ -113,7 +116,10 @@ def test_text_message_opens_a_ticket_in_the_line_center(rt: Runtime, db: Session
     identity = db.exec(select(ContactIdentity)).one()
     assert (identity.display_name, identity.language) == ("山田 花子", "ja")
     assert identity.profile_fetched_at is not None
-    receive(rt, ev("text", webhookEventId="01HTEXT2", message={**ev("text")["message"], "id": "m2", "text": "続き"}))
+    receive(
+        rt,
+        ev("text", webhookEventId="01HTEXT2", message={**ev("text")["message"], "id": "m2", "text": "続き"}),
+    )
     assert len(line.requests_to("/v2/bot/profile/")) == 1
     loading = line.requests_to("/v2/bot/chat/loading/start")
     assert loading and loading[0].body["chatId"] == USER
@@ -132,12 +138,27 @@ def test_redelivered_and_repeated_events_create_nothing_new(rt: Runtime, db: Ses
 
 def test_out_of_order_events_are_processed_by_timestamp(rt: Runtime, db: Session) -> None:
     base = ev("text")
-    older = {**base, "webhookEventId": "01OLD", "timestamp": now_ms(-30), "message": {**base["message"], "id": "old", "text": "最初のメッセージ"}}
-    newer = {**base, "webhookEventId": "01NEW", "timestamp": now_ms(), "message": {**base["message"], "id": "new", "text": "二番目のメッセージ"}}
+    older = {
+        **base,
+        "webhookEventId": "01OLD",
+        "timestamp": now_ms(-30),
+        "message": {**base["message"], "id": "old", "text": "最初のメッセージ"},
+    }
+    newer = {
+        **base,
+        "webhookEventId": "01NEW",
+        "timestamp": now_ms(),
+        "message": {**base["message"], "id": "new", "text": "二番目のメッセージ"},
+    }
     receive(rt, newer, older)  # one body, newest first
     assert [m.external_id for m in messages(db)] == ["old", "new"]
     assert [m.id for m in messages(db)] == sorted(m.id for m in messages(db))  # processed oldest first
-    late = {**base, "webhookEventId": "01LATE", "timestamp": now_ms(-60), "message": {**base["message"], "id": "late", "text": "遅れて届いた"}}
+    late = {
+        **base,
+        "webhookEventId": "01LATE",
+        "timestamp": now_ms(-60),
+        "message": {**base["message"], "id": "late", "text": "遅れて届いた"},
+    }
     receive(rt, late)  # arrives after newer ones were processed: still stored, placed by its time
     assert [m.external_id for m in messages(db)] == ["late", "old", "new"]
 
@@ -154,7 +175,9 @@ def test_every_message_kind_is_recorded(rt: Runtime, db: Session, line: FakeLine
 # -- follow / unfollow / postback -----------------------------------------------------------------
 
 
-def test_follow_creates_the_contact_and_greets_by_reply(rt: Runtime, db: Session, line: FakeLineServer) -> None:
+def test_follow_creates_the_contact_and_greets_by_reply(
+    rt: Runtime, db: Session, line: FakeLineServer
+) -> None:
     receive(rt, ev("follow"))
     identity = fresh(db).exec(select(ContactIdentity)).one()
     assert identity.external_id == USER and identity.reachable
@@ -165,7 +188,9 @@ def test_follow_creates_the_contact_and_greets_by_reply(rt: Runtime, db: Session
     assert line.pushes() == []
 
 
-def test_late_follow_greets_by_push_because_the_reply_token_expired(rt: Runtime, db: Session, line: FakeLineServer) -> None:
+def test_late_follow_greets_by_push_because_the_reply_token_expired(
+    rt: Runtime, db: Session, line: FakeLineServer
+) -> None:
     receive(rt, ev("follow", timestamp=now_ms(-600)))
     assert line.replies() == []
     assert "個人情報" in line.pushed_texts(USER)[0]
@@ -179,7 +204,9 @@ def test_unfollow_marks_unreachable_and_notes_open_tickets(rt: Runtime, db: Sess
     assert note.kind == "system" and "unfollow" in note.body
 
 
-def test_consent_postback_is_recorded_with_the_contact(rt: Runtime, db: Session, line: FakeLineServer) -> None:
+def test_consent_postback_is_recorded_with_the_contact(
+    rt: Runtime, db: Session, line: FakeLineServer
+) -> None:
     receive(rt, ev("text"))
     receive(rt, ev("postback_consent"))
     identity = fresh(db).exec(select(ContactIdentity)).one()
@@ -261,7 +288,7 @@ def test_sweep_picks_up_events_whose_job_was_lost(rt: Runtime, db: Session) -> N
 
     store_events(rt.engine, [ev("text")])  # stored, but the job never ran (e.g. Redis restarted)
     with rt.engine.begin() as conn:
-        conn.execute(update(InboundEvent).values(received_at=InboundEvent.received_at - _seconds(60)))
+        conn.execute(update(InboundEvent).values(received_at=utcnow() - _seconds(60)))
     assert sweep() == 1
     rt.jobs.drain()
     assert len(messages(db)) == 1

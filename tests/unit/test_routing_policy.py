@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from routing.policy import (
-    AgentPool,
     AgentView,
     Assign,
     Hold,
@@ -18,6 +17,7 @@ from routing.policy import (
     priority_order,
     ticket_priority,
 )
+from routing.pool import AgentPool
 
 NOW = datetime(2026, 4, 6, 10, 0, tzinfo=UTC)
 CAP = {"voice": 1, "line": 3, "email": 5}

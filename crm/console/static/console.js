@@ -12,14 +12,17 @@ const I18N = {
     add_note: "内部メモを追加", case_fields: "相談記録 (PIO-NET)", product_category: "商品・役務",
     sales_method: "販売購入形態", content_keywords: "内容キーワード", contract_amount: "契約購入金額 (円)",
     paid_amount: "既支払額 (円)", outcome: "処理結果", summary: "相談概要", save: "保存", resolve: "完了にする",
-    suggestions: "提案", similar: "類似の過去事例", live: "リアルタイムイベント", accept: "受ける", decline: "断る",
+    suggestions: "提案", similar: "類似の過去事例", references: "参考資料 (FAQ・助言例・法令)", live: "リアルタイムイベント", accept: "受ける", decline: "断る",
     reply_placeholder: "相談者への返信", search_placeholder: "例: 定期購入 解約できない",
     serious: "重大事故等の疑い: 直ちに消費者庁への通知を検討してください", confidence: "確度",
     cooling_off: "クーリング・オフ", accident_report: "消費者庁への通知 (第12条)", occurred_at: "発生日時",
     occurred_place: "発生場所", learned_method: "情報を得た方法", circumstances: "事故の態様", product: "商品等の特定",
     damage: "被害の状況", method: "通知方法", mark_notified: "通知済みにする", prepare_notification: "重大事故等の通知を作成", no_results: "該当なし", special: "要配慮",
   },
-  en: {},
+  en: {
+    product_category: "Product/service (商品・役務)", sales_method: "Sales method (販売購入形態)",
+    content_keywords: "Keywords (内容キーワード)", cooling_off: "Cooling-off", confidence: "confidence",
+  },
 };
 let lang = localStorage.getItem("madoguchi.lang") || "en";
 let me = null;
@@ -33,7 +36,7 @@ const el = (tag, text, cls) => {
   if (cls) e.className = cls;
   return e;
 };
-const t = (key, fallback) => (lang === "ja" && I18N.ja[key]) || fallback || key;
+const t = (key, fallback) => (lang === "ja" && I18N.ja[key]) || fallback || I18N.en[key] || key;
 
 function applyLanguage() {
   document.querySelectorAll("[data-i18n]").forEach((node) => {
@@ -218,7 +221,22 @@ async function saveAccident() {
   await api("PATCH", `/api/accident-reports/${accidentReport.id}`, body);
 }
 
+async function loadReferences() {
+  const list = $("#references");
+  list.replaceChildren();
+  const query = current.messages.filter((m) => m.direction === "inbound").map((m) => m.body).join(" ").slice(0, 500) || current.subject;
+  try {
+    const kinds = ["faq", "advice", "law"].map((k) => `kind=${k}`).join("&");
+    const hits = await api("GET", `/api/knowledge/search?q=${encodeURIComponent(query)}&k=5&${kinds}`);
+    if (!hits.length) list.appendChild(el("li", t("no_results", "No results")));
+    for (const hit of hits) list.appendChild(renderHit(hit));
+  } catch (err) {
+    list.appendChild(el("li", err.message, "error"));
+  }
+}
+
 async function loadSimilar(id) {
+  loadReferences();
   const list = $("#similar");
   list.replaceChildren();
   try {
@@ -252,7 +270,7 @@ async function loadSuggestions(id) {
       if (!value) continue;
       const shown = Array.isArray(value) ? value.map((v) => v.label || v.value || v).join("、") : value.label || value.value || value;
       const conf = value.confidence !== undefined ? ` (${t("confidence", "confidence")} ${Math.round(value.confidence * 100)}%)` : "";
-      box.appendChild(el("div", `${t(label, label)}: ${shown}${conf}`));
+      box.appendChild(el("div", `${t(label)}: ${shown}${conf}`));
     }
     if (s.cooling_off) box.appendChild(el("div", `${t("cooling_off", "Cooling-off")}: ${s.cooling_off.summary || s.cooling_off.rule || JSON.stringify(s.cooling_off)}`));
     const accident = s.serious_accident || s.accident;

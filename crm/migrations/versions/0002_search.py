@@ -22,16 +22,24 @@ SQLITE_UP = (
         doc_id TEXT NOT NULL UNIQUE,
         kind TEXT NOT NULL,
         center_id INTEGER,
-        terms TEXT NOT NULL
+        terms TEXT NOT NULL,
+        meta TEXT NOT NULL DEFAULT ''
     )""",
-    # External-content FTS5 over knowledge_search.terms; the 'ascii' tokenizer keeps every
-    # non-ASCII run whole, so Sudachi's terms are indexed exactly as the analyzer produced them.
+    # External-content FTS5 over knowledge_search.terms (+ meta: kind/center tokens used as MATCH
+    # filters, weight 0 in bm25); the 'ascii' tokenizer keeps every non-ASCII run whole, so
+    # Sudachi's terms are indexed exactly as the analyzer produced them.
     """CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_fts USING fts5(
-        terms, content='knowledge_search', content_rowid='id', tokenize='ascii'
+        terms, meta, content='knowledge_search', content_rowid='id', tokenize='ascii'
     )""",
     "CREATE VIRTUAL TABLE IF NOT EXISTS knowledge_fts_vocab USING fts5vocab(knowledge_fts, 'row')",
+    # Document frequency per term, kept by the store on every write: fts5vocab has to read a
+    # term's whole doclist to count it (tens of ms for common terms at 100k documents).
+    """CREATE TABLE IF NOT EXISTS knowledge_search_df (
+        term TEXT PRIMARY KEY, df INTEGER NOT NULL
+    ) WITHOUT ROWID""",
 )
 SQLITE_DOWN = (
+    "DROP TABLE IF EXISTS knowledge_search_df",
     "DROP TABLE IF EXISTS knowledge_fts_vocab",
     "DROP TABLE IF EXISTS knowledge_fts",
     "DROP TABLE IF EXISTS knowledge_search",

@@ -1,0 +1,84 @@
+"""The search store's large-index plan (AND-first, document-frequency table) on both stores:
+with a tiny exact budget the shortcut path runs even on a small index, and must agree with BM25."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from config.wiring import Runtime
+from knowledge.index import IndexDoc, SearchFilters, store_for
+from knowledge.service import DocumentIn, case_doc_id, search, upsert_documents
+from tests.factories import make_center, make_ticket
+
+
+def _corpus() -> list[IndexDoc]:
+    docs = [IndexDoc(f"n{i}", "case", 1 + i % 3, ["解約", "電話", f"u{i}"]) for i in range(40)]
+    docs += [
+        IndexDoc("both", "case", 1, ["解約", "電話", "浄水器", "訪問販売"]),
+        IndexDoc("water", "faq", None, ["浄水器", "点検"]),
+        IndexDoc("visit", "case", 2, ["訪問販売", "解約"]),
+    ]
+    return docs
+
+
+def test_and_first_plan_ranks_full_matches_first_and_fills_up(runtime: Runtime) -> None:
+    name = runtime.engine.dialect.name
+    with runtime.engine.begin() as conn:
+        store_for(name).upsert(conn, _corpus())
+    fast = type(store_for(name))(exact_postings=1)  # type: ignore[call-arg]
+    with runtime.engine.connect() as conn:
+        hits = fast.search(conn, ["浄水器", "訪問販売", "解約"], 5)
+        assert hits[0].id == "both" and hits[0].matched == ("浄水器", "訪問販売")  # 解約: in most docs
+        assert "water" in {h.id for h in hits}  # then the rarest term alone fills the page
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        only_faq = fast.search(conn, ["浄水器", "訪問販売"], 5, SearchFilters(kinds=("faq",)))
+        assert [h.id for h in only_faq] == ["water"]
+        center2 = fast.search(conn, ["訪問販売", "解約"], 5, SearchFilters(center_id=2))
+        assert [h.id for h in center2][:1] == ["visit"]
+
+
+def test_document_frequencies_follow_upserts_and_deletes(runtime: Runtime) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        return  # PostgreSQL counts with its GIN index; nothing is stored
+    store = store_for("sqlite")
+    with runtime.engine.begin() as conn:
+        store.upsert(conn, _corpus())
+        assert store.document_frequencies(conn, ["浄水器", "解約", "nope"]) == {"浄水器": 2, "解約": 42}
+        store.upsert(conn, [IndexDoc("both", "case", 1, ["点検"])])
+        store.delete(conn, "water")
+        assert store.document_frequencies(conn, ["浄水器", "点検"]) == {"点検": 1}
+        store.clear(conn)
+        assert conn.execute(text("SELECT count(*) FROM knowledge_search_df")).scalar_one() == 0
+
+
+def test_label_feedback_reindexes_the_case(runtime: Runtime, session) -> None:  # type: ignore[no-untyped-def]
+    from knowledge.categories import record_feedback
+
+    center = make_center(session)
+    ticket = make_ticket(session, center, "水のサーバーを勧められた")
+    upsert_documents(
+        session,
+        [
+            DocumentIn(
+                case_doc_id(ticket.id),
+                "case",
+                "サーバーの勧誘",
+                "自宅に来た業者に勧められた",
+                center_id=center.id,
+            )
+        ],
+    )
+    session.commit()
+    assert search(session, query="ウォーターサーバー", viewer_center_id=center.id) == []
+    record_feedback(
+        session,
+        ticket_id=ticket.id,
+        text="水のサーバーを勧められた",
+        user_id=None,
+        chosen={"product_category": "ウォーターサーバー"},
+        suggested={"product_category": None},
+    )
+    session.commit()
+    hits = search(session, query="ウォーターサーバー", viewer_center_id=center.id)
+    assert [h.id for h in hits] == [case_doc_id(ticket.id)]
+    assert hits[0].fields["product_category"] == "ウォーターサーバー"
