@@ -199,7 +199,9 @@ def _closed_case(session: Session, row: dict[str, Any], center: Center, external
         session.add(Note(ticket_id=ticket.id, body=row["advice"], kind="advice", created_at=received))  # type: ignore[arg-type]
 
 
-def _open_case(session: Session, row: dict[str, Any], center: Center, external_id: str, *, minutes_ago: int) -> None:
+def _open_case(
+    session: Session, row: dict[str, Any], center: Center, external_id: str, *, minutes_ago: int
+) -> None:
     channel = (
         ChannelKind(row.get("channel", "line"))
         if row.get("channel") in ("line", "email", "voice")
@@ -239,5 +241,9 @@ def _index_knowledge(session: Session) -> int:
 
 
 def _law_articles() -> list[dict[str, Any]]:
-    text = resources.files("knowledge").joinpath("data", "law_consumer_safety_regulation.jsonl").read_text(encoding="utf-8")
+    text = (
+        resources.files("knowledge")
+        .joinpath("data", "law_consumer_safety_regulation.jsonl")
+        .read_text(encoding="utf-8")
+    )
     return [json.loads(line) for line in text.splitlines() if line.strip()]

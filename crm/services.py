@@ -110,7 +110,9 @@ def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> 
 REPLY_TOKEN_SECONDS = 50  # LINE guarantees a reply token for one minute; keep a margin
 
 
-def post_automatic_reply(session: Session, *, ticket: Ticket, body: str, commit: bool = True) -> Message | None:
+def post_automatic_reply(
+    session: Session, *, ticket: Ticket, body: str, commit: bool = True
+) -> Message | None:
     """Queue an automatic answer (after-hours notice, greeting) with no author.
 
     Uses the consumer's latest reply token while it is still fresh, so LINE delivers it as a free
@@ -129,9 +131,13 @@ def post_automatic_reply(session: Session, *, ticket: Ticket, body: str, commit:
         .order_by(col(Message.id).desc())
     ).first()
     token = None
-    if latest is not None and latest.meta.get("reply_token") and latest.sent_at is not None:
-        if (utcnow() - latest.sent_at).total_seconds() < REPLY_TOKEN_SECONDS:
-            token = latest.meta["reply_token"]
+    fresh = (
+        latest is not None
+        and latest.sent_at is not None
+        and (utcnow() - latest.sent_at).total_seconds() < REPLY_TOKEN_SECONDS
+    )
+    if fresh and latest is not None and latest.meta.get("reply_token"):
+        token = latest.meta["reply_token"]
     message = Message(
         ticket_id=ticket.id,  # type: ignore[arg-type]
         direction=Direction.OUTBOUND,

@@ -28,7 +28,9 @@ def main() -> None:
             p.unlink()
         try:
             engine = make_engine(f"sqlite:///{tmp}/empty.db")
-            command.revision(alembic_config(engine), message="initial schema", autogenerate=True, rev_id="0001")
+            command.revision(
+                alembic_config(engine), message="initial schema", autogenerate=True, rev_id="0001"
+            )
             engine.dispose()
         finally:
             for p in later:
