@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -9,7 +10,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from crm import queries, services
 from crm.accounts import authenticate
-from crm.deps import SESSION_COOKIE, CurrentUser, RuntimeDep, SessionDep
+from crm.deps import SESSION_COOKIE, CurrentUser, RuntimeDep, SessionDep, SupervisorUser
+from crm.export import export_cases_csv
 from crm.models import TicketStatus
 from crm.schemas import (
     CenterPublic,
@@ -69,6 +71,18 @@ def me(user: CurrentUser) -> UserPublic:
 @router.get("/centers", response_model=list[CenterPublic], tags=["centers"])
 def list_centers(session: SessionDep, _user: CurrentUser) -> list[CenterPublic]:
     return [CenterPublic.model_validate(c) for c in queries.list_centers(session)]
+
+
+@router.get("/exports/cases.csv", tags=["exports"], response_class=Response)
+def export_cases(session: SessionDep, user: SupervisorUser, date_from: date, date_to: date) -> Response:
+    """PIO-NET-style CSV of the cases received in the period: no identifying data, text PII-masked."""
+    body, _rows = export_cases_csv(session, user=user, date_from=date_from, date_to=date_to)
+    filename = f"madoguchi-cases-{date_from}-{date_to}.csv"
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get("/tickets", response_model=Page[TicketPublic], tags=["tickets"])

@@ -25,7 +25,7 @@ Bucket = tuple[int | None, str, str | None]  # (center, channel, skill or None f
 
 
 def order_key(agent: AgentView) -> OrderKey:
-    return (agent.busy_count, len(agent.skills), agent.idle_since or _EPOCH, agent.id)
+    return (len(agent.skills), agent.busy_count, agent.idle_since or _EPOCH, agent.id)
 
 
 def _buckets(agent: AgentView) -> list[Bucket]:

@@ -62,7 +62,7 @@ def test_label_feedback_reindexes_the_case(runtime: Runtime, session) -> None:  
             DocumentIn(
                 case_doc_id(ticket.id),
                 "case",
-                "サーバーの勧誘",
+                "勧誘の相談",
                 "自宅に来た業者に勧められた",
                 center_id=center.id,
             )
