@@ -120,6 +120,8 @@ def _regex_spans(norm: str) -> list[PiiSpan]:
         ctx = norm[max(0, m.start() - 15) : m.start()]
         if len(digits) == 12 and (mynumber_ok(digits) or MYNUMBER_CTX.search(ctx)):
             spans.append(PiiSpan(m.start(), m.end(), "mynumber"))
+        elif pii_rules.NOT_CARD_CTX.search(ctx):
+            continue  # an order / slip / tracking number, not a payment card
         elif (
             13 <= len(digits) <= 19
             and luhn_ok(digits)

@@ -42,7 +42,7 @@ LINE_WORD = r"(?:LINE|ライン|line)"
 LINE_DIRECT_RE = re.compile(
     rf"{LINE_WORD}(?:の|\s|ID|id|アカウント|ネーム|名|は|が|:|=|\(|「|『|\")*{HANDLE}(?![A-Za-z0-9@.])"
 )
-LINE_LATER_ID_RE = re.compile(rf"{LINE_WORD}[^。\n]{{0,20}}?(?:ID|id)(?:は|が|:|=|\s|\(|「)*{HANDLE}")
+LINE_LATER_ID_RE = re.compile(rf"{LINE_WORD}[^\n]{{0,30}}?(?:ID|id)(?:は|が|:|=|\s|\(|「)*{HANDLE}")
 LINE_NOT_IDS = frozenset({"pay", "payで", "music", "id", "http", "https", "www", "line"})
 
 NUM = r"(?:[0-9]{1,4}|[〇一二三四五六七八九十百元]{1,4})"
@@ -76,6 +76,7 @@ SELF_INTRO_RE = re.compile(
     r"(?<![\u4e00-\u9fff\u30a1-\u30fa\u30fc々])([\u4e00-\u9fff\u30a1-\u30fa\u30fc]{1,6}(?:\s[\u4e00-\u9fff\u30a1-\u30fa\u30fc]{1,6})?)\s?(?:と申します|と申す|って言います|と言います|といいます|っていいます)"
 )
 SIGNATURE_RE = re.compile(rf"(?m)^\s*({NAME2})\s?より\s*$")
+NOT_CARD_CTX = re.compile(r"(?:注文|伝票|受付|予約|問い?合わせ|追跡|お問合せ|管理|商品)(?:番号|No|NO|ID)")
 ROLE_ENDINGS = (
     "員",
     "者",

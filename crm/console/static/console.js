@@ -265,16 +265,21 @@ async function loadSuggestions(id) {
   box.replaceChildren();
   try {
     const s = await api("GET", `/api/tickets/${id}/suggestions`);
-    for (const [key, label] of [["product_category", "product_category"], ["sales_method", "sales_method"], ["content_keywords", "content_keywords"]]) {
-      const value = s[key] || (s.categories && s.categories[key]);
-      if (!value) continue;
-      const shown = Array.isArray(value) ? value.map((v) => v.label || v.value || v).join("、") : value.label || value.value || value;
-      const conf = value.confidence !== undefined ? ` (${t("confidence", "confidence")} ${Math.round(value.confidence * 100)}%)` : "";
-      box.appendChild(el("div", `${t(label)}: ${shown}${conf}`));
+    const categories = s.categories || {};
+    for (const key of ["product_category", "sales_method", "content_keywords"]) {
+      const values = categories[key] || [];
+      if (!values.length) continue;
+      const shown = values.map((v) => `${v.label} (${Math.round((v.confidence || 0) * 100)}%)`).join("、");
+      box.appendChild(el("div", `${t(key)}: ${shown}`));
     }
-    if (s.cooling_off) box.appendChild(el("div", `${t("cooling_off", "Cooling-off")}: ${s.cooling_off.summary || s.cooling_off.rule || JSON.stringify(s.cooling_off)}`));
-    const accident = s.serious_accident || s.accident;
-    if (accident && (accident.reasons || accident).length) box.appendChild(el("div", `重大事故等: ${(accident.reasons || accident).join("、")}`, "alert"));
+    const c = s.cooling_off;
+    if (c) {
+      const when = c.last_day ? ` → ${c.last_day}${c.days_left !== null && c.days_left !== undefined ? ` (${c.days_left})` : ""}` : "";
+      box.appendChild(el("div", `${t("cooling_off")}: ${c.sales_type} — ${c.rule}${when}`));
+      for (const note of c.notes || []) box.appendChild(el("div", note, "meta"));
+    }
+    const reasons = s.serious_accident_reasons || [];
+    if (reasons.length) box.appendChild(el("div", `重大事故等: ${reasons.join("、")}`, "alert"));
   } catch (err) {
     box.appendChild(el("div", err.message, "error"));
   }
