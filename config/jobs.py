@@ -13,14 +13,19 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import re
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
+
+FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay inspectable for a week (rq info / the failed registry)
+_UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 JobFunc = Callable[..., Any]
 
@@ -41,6 +46,11 @@ class Jobs(Protocol):
     def start(self, periodic: list[PeriodicJob]) -> None: ...
 
     def stop(self) -> None: ...
+
+
+def safe_job_id(job_id: str) -> str:
+    """RQ accepts letters, digits, '_' and '-' in job ids."""
+    return _UNSAFE_ID_CHARS.sub("-", job_id)
 
 
 class InProcessJobs:
@@ -123,6 +133,9 @@ class InProcessJobs:
                     self._cond.wait(self._wait_seconds_locked())
                     job = None if self._stopping else self._next_due_locked()
                 self._running += 1
+                # Released at start: work arriving while this job runs gets a run of its own.
+                if job[2] is not None:
+                    self._pending_ids.discard(job[2])
             _, _, job_id, func, args = job
             try:
                 func(*args)
@@ -131,8 +144,6 @@ class InProcessJobs:
             finally:
                 with self._cond:
                     self._running -= 1
-                    if job_id is not None:
-                        self._pending_ids.discard(job_id)
                     self._cond.notify_all()
 
     def _next_due_locked(self) -> tuple[float, int, str | None, JobFunc, tuple[Any, ...]] | None:
@@ -169,16 +180,46 @@ class RQJobs:
     def enqueue(
         self, func: JobFunc, *args: Any, job_id: str | None = None, delay: float | None = None
     ) -> None:
+        """Enqueue; a ``job_id`` coalesces with a job of that id that is still waiting to run.
+
+        A job of that id that is running gets a follow-up run (the work may have arrived after it
+        looked); one that finished or failed is replaced, so an old failure never blocks new work.
+        """
         from rq.exceptions import DuplicateJobError
 
-        options: dict[str, Any] = {"job_id": job_id, "unique": job_id is not None, "result_ttl": 0}
+        rq_id = self._claim_id(job_id) if job_id else None
+        if job_id and rq_id is None:
+            return
+        options: dict[str, Any] = {
+            "job_id": rq_id,
+            "unique": rq_id is not None,
+            "result_ttl": 0,
+            "failure_ttl": FAILURE_TTL,
+        }
         try:
             if delay and delay > 0:
                 self.queue.enqueue_in(timedelta(seconds=delay), func, *args, **options)
             else:
                 self.queue.enqueue_call(func, args=args, **options)
         except DuplicateJobError:
-            log.debug("job %s already queued", job_id)
+            log.debug("job %s already queued", rq_id)
+
+    def _claim_id(self, job_id: str) -> str | None:
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job, JobStatus
+
+        rq_id = safe_job_id(job_id)
+        try:
+            existing = Job.fetch(rq_id, connection=self.redis, serializer=self.serializer)
+        except NoSuchJobError:
+            return rq_id
+        status = existing.get_status(refresh=False)
+        if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED):
+            return None
+        if status == JobStatus.STARTED:
+            return f"{rq_id}-{uuid.uuid4().hex[:8]}"
+        existing.delete()
+        return rq_id
 
     def drain(self, timeout: float = 30.0) -> None:
         """Run every queued job in this process (tests), like ``rq worker --burst``."""
@@ -209,7 +250,7 @@ class RQJobs:
                 now = time.time()
                 for p in periodic:
                     slot = int(now // p.every_seconds)
-                    self.enqueue(p.func, job_id=f"periodic:{p.func.__module__}.{p.func.__qualname__}:{slot}")
+                    self.enqueue(p.func, job_id=f"periodic-{p.func.__module__}-{p.func.__qualname__}-{slot}")
 
         self._ticker = threading.Thread(target=tick, name="madoguchi-ticker", daemon=True)
         self._ticker.start()

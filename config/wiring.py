@@ -48,6 +48,10 @@ class Runtime:
     def close(self) -> None:
         self.jobs.stop()
         self.live.stop()
+        for adapter in self.adapters.values():
+            close = getattr(adapter, "close", None)
+            if callable(close):
+                close()  # SDK connection pools
         self.engine.dispose()
         if self.redis is not None:
             self.redis.close()

@@ -52,7 +52,8 @@ def deliver(outbox_id: int) -> str:
         recipient=item.recipient,
         text=message.body,
         retry_key=item.retry_key,
-        reply_token=item.reply_token,
+        # Only the first attempt may use the reply token: a retry cannot know whether it was used.
+        reply_token=item.reply_token if item.attempts <= 1 else None,  # the claim counted this try
     )
     try:
         result = adapter.send(outbound)

@@ -40,7 +40,8 @@ def tsvector_literal(terms: Sequence[str]) -> str:
 class PostgresStore:
     """tsvector + GIN store; methods take the caller's connection (its transaction)."""
 
-    def __init__(self) -> None:
+    def __init__(self, exact_postings: int | None = None) -> None:
+        self.exact_postings = exact_postings  # parity with the SQLite store; PostgreSQL is always exact
         self._stats: tuple[float, int, float] | None = None
         self._lock = threading.Lock()
 

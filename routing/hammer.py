@@ -152,6 +152,7 @@ def _accept_some(engine: Any, rng: random.Random, stats: Counter[str], share: tu
                 stats["accepted"] += 1
             except Conflict:
                 session.rollback()
+                users.pop(user_id, None)  # expired by the rollback
                 stats["lost_races"] += 1
     return True
 

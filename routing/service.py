@@ -193,7 +193,7 @@ def _claim_agent(session: Session, user_id: int, center_id: int) -> AgentView | 
     presence = store.lock_presence(session, user_id, skip_locked=True)
     if presence is None or presence.status != PresenceStatus.AVAILABLE:
         return None
-    views = store.agent_views(session, center_id, user_ids=[user_id], fresh=True)  # recount under the lock
+    views = store.agent_views(session, center_id, user_ids=[user_id])  # recounted under the lock
     return views[0] if views else None
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import func, text, union_all
 from sqlmodel import Session, col, select
 
 from crm.models import Ticket, TicketStatus, User
@@ -75,20 +76,10 @@ def try_lock_center(session: Session, center_id: int) -> bool:
 
 def claim_agents(session: Session, center_id: int, user_ids: Sequence[int]) -> dict[int, AgentView]:
     """Lock the presence rows of these counselors (skipping rows another process holds), in id order,
-    and return those still available with their load recounted under the lock."""
+    and return those still available, their load counted by a statement run after the lock."""
     if not user_ids:
         return {}
-    stmt = (
-        select(Presence.user_id)
-        .where(col(Presence.user_id).in_(list(user_ids)), Presence.status == PresenceStatus.AVAILABLE)
-        .order_by(col(Presence.user_id))
-    )
-    if is_postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True)
-    locked = list(session.exec(stmt).all())
-    if not locked:
-        return {}
-    return {a.id: a for a in agent_views(session, center_id, user_ids=locked, fresh=True)}
+    return {a.id: a for a in agent_views(session, center_id, user_ids=user_ids, lock=True)}
 
 
 def lock_presence(session: Session, user_id: int, *, skip_locked: bool = False) -> Presence | None:
@@ -119,39 +110,56 @@ def capacity_of(user: User, presence: Presence) -> dict[str, int]:
     return {str(k): int(v) for k, v in source.items()}
 
 
-def loads(session: Session, user_ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Per counselor, per channel: tickets held (assigned or waiting on the consumer) + pending offers."""
+def loads(
+    session: Session, user_ids: Sequence[int] | None = None, *, center_id: int | None = None
+) -> dict[int, dict[str, int]]:
+    """Per counselor, per channel: tickets held (assigned or waiting on the consumer) + pending offers.
+
+    For the counselors ``user_ids``, or (``center_id``) for every counselor of that center; one
+    statement, so both counts come from the same snapshot.
+    """
     out: dict[int, dict[str, int]] = defaultdict(dict)
-    if not user_ids:
+    if user_ids is not None and not user_ids:
         return out
-    held = session.exec(
-        select(Ticket.assignee_id, Ticket.channel, func.count())
-        .where(col(Ticket.assignee_id).in_(user_ids), col(Ticket.status).in_(HELD_STATUSES))
-        .group_by(col(Ticket.assignee_id), col(Ticket.channel))
-    ).all()
-    offered = session.exec(
-        select(Offer.user_id, Offer.channel, func.count())
-        .where(col(Offer.user_id).in_(user_ids), Offer.status == OfferStatus.PENDING)
-        .group_by(col(Offer.user_id), col(Offer.channel))
-    ).all()
-    for uid, channel, n in (*held, *offered):
-        out[uid][channel] = out[uid].get(channel, 0) + int(n)  # type: ignore[index]
+    held = select(Ticket.assignee_id, Ticket.channel, func.count()).where(
+        col(Ticket.status).in_(HELD_STATUSES)
+    )
+    offered = select(Offer.user_id, Offer.channel, func.count()).where(Offer.status == OfferStatus.PENDING)
+    if user_ids is not None:
+        held = held.where(col(Ticket.assignee_id).in_(list(user_ids)))
+        offered = offered.where(col(Offer.user_id).in_(list(user_ids)))
+    else:
+        held = held.join(User, col(User.id) == col(Ticket.assignee_id)).where(User.center_id == center_id)
+        offered = offered.join(User, col(User.id) == col(Offer.user_id)).where(User.center_id == center_id)
+    held = held.group_by(col(Ticket.assignee_id), col(Ticket.channel))
+    offered = offered.group_by(col(Offer.user_id), col(Offer.channel))
+    for uid, channel, n in session.execute(union_all(held, offered)).all():
+        out[uid][channel] = out[uid].get(channel, 0) + int(n)
     return out
 
 
+AGENT_COLUMNS = (
+    User.id,
+    User.center_id,
+    User.skills,
+    User.languages,
+    User.qualifications,
+    User.capacity,
+    Presence.status,
+    Presence.capacity,
+    Presence.last_assigned_at,
+    Presence.missed_offers,
+)
+
+
 def agent_views(
-    session: Session,
-    center_id: int,
-    *,
-    lock: bool = False,
-    user_ids: Iterable[int] | None = None,
-    fresh: bool = False,
+    session: Session, center_id: int, *, user_ids: Iterable[int] | None = None, lock: bool = False
 ) -> list[AgentView]:
-    """Available counselors of a center with their current load (``lock``: their presence rows too,
-    skipping counselors another process is assigning to right now; ``fresh``: re-read rows already
-    loaded in this session, as after taking a lock)."""
+    """Available counselors of a center (or those of ``user_ids`` among them) with their current
+    load: plain column reads, so a call after taking a lock always sees the latest committed rows.
+    ``lock`` (PostgreSQL): lock their presence rows first, skipping rows another process holds."""
     stmt = (
-        select(User, Presence)
+        select(*AGENT_COLUMNS)
         .join(Presence, col(Presence.user_id) == col(User.id))
         .where(
             User.center_id == center_id,
@@ -164,25 +172,28 @@ def agent_views(
         stmt = stmt.where(col(User.id).in_(list(user_ids)))
     if lock and is_postgres(session):
         stmt = stmt.with_for_update(of=Presence, skip_locked=True)  # type: ignore[arg-type]
-    if fresh:
-        stmt = stmt.execution_options(populate_existing=True)
-    rows = session.exec(stmt).all()
-    load = loads(session, [u.id for u, _ in rows])  # type: ignore[misc]
-    return [_view(u, p, load.get(u.id or 0, {})) for u, p in rows]
+    rows = session.execute(stmt).all()
+    if user_ids is None and len(rows) > 50:
+        load = loads(session, center_id=center_id)
+    else:
+        load = loads(session, [r[0] for r in rows])
+    return [_view_row(r, load.get(r[0], {})) for r in rows]
 
 
-def _view(user: User, presence: Presence, load: dict[str, int]) -> AgentView:
+def _view_row(row: Any, load: dict[str, int]) -> AgentView:
+    uid, center, skills, languages, quals, user_cap, status, presence_cap, last, missed = row
+    caps = presence_cap or user_cap or {}
     return AgentView(
-        id=user.id,  # type: ignore[arg-type]
-        center_id=user.center_id,
-        status=presence.status.value,
-        skills=frozenset(user.skills or ()),
-        languages=frozenset(user.languages or ("ja",)),
-        qualifications=frozenset(user.qualifications or ()),
-        capacity=capacity_of(user, presence),
+        id=uid,
+        center_id=center,
+        status=getattr(status, "value", status),
+        skills=frozenset(skills or ()),
+        languages=frozenset(languages or ("ja",)),
+        qualifications=frozenset(quals or ()),
+        capacity={str(k): int(v) for k, v in caps.items()},
         load=load,
-        idle_since=presence.last_assigned_at,
-        consecutive_missed=presence.missed_offers,
+        idle_since=last,
+        consecutive_missed=missed,
     )
 
 

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from linebot.v3.messaging import (
 
 from channels.base import (
     ChannelKind,
+    ChannelPermanentError,
     InvalidSignature,
     MalformedPayload,
     OutboundMessage,
@@ -40,8 +42,10 @@ from channels.base import (
 )
 from channels.line.errors import translate_api_error, translate_network_error
 from channels.line.events import LineItem, parse_event
-from channels.line.splitting import MAX_TEXT_UNITS, batches, split_text
+from channels.line.splitting import MAX_OBJECTS_PER_REQUEST, MAX_TEXT_UNITS, batches, split_text
 from config.settings import Settings
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SIGNATURE_HEADER = "x-line-signature"
@@ -125,6 +129,11 @@ class LineAdapter:
         A 409 from LINE means this retry key was already accepted: that part counts as delivered.
         """
         parts = split_text(msg.text) or [msg.text]
+        if msg.reply_token and len(parts) <= MAX_OBJECTS_PER_REQUEST:
+            try:
+                return self.reply(msg.reply_token, [msg.text])
+            except ChannelPermanentError:
+                log.info("reply token refused (expired or used); pushing instead")
         external_ids: list[str] = []
         for index, batch in enumerate(batches(parts)):
             request = PushMessageRequest(to=msg.recipient, messages=[TextMessage(text=p) for p in batch])

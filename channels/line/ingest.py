@@ -76,14 +76,14 @@ def store_events(engine: Engine, events: list[dict[str, Any]]) -> StoreResult:
         return StoreResult(received=len(events), stored=0, new_senders=())
     table = InboundEvent.__table__  # type: ignore[attr-defined]
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(table)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["channel", "provider_event_id"])
-        .returning(table.c.sender)
+    # One event (the usual case): parameters apart from the statement, so its compiled form is cached.
+    base = insert(table) if len(rows) == 1 else insert(table).values(rows)
+    stmt = base.on_conflict_do_nothing(index_elements=["channel", "provider_event_id"]).returning(
+        table.c.sender
     )
     with engine.begin() as conn:
-        inserted = [r[0] for r in conn.execute(stmt).all()]
+        result = conn.execute(stmt, rows[0]) if len(rows) == 1 else conn.execute(stmt)
+        inserted = [r[0] for r in result.all()]
     senders = tuple(dict.fromkeys(s for s in inserted if s))
     if len(inserted) < len(events):
         log.info(

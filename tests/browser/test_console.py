@@ -68,6 +68,7 @@ def test_counselor_answers_a_consultation_from_the_console(
                 and ticket.contract_amount == 12800
             )
             session.rollback()
+            runtime.jobs.drain()  # with Redis, delivery is an RQ job: run it as `madoguchi worker` would
             assert wait_for(lambda: _outbound_status(session) == MessageStatus.SENT)
 
 

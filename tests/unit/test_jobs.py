@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from typing import Any
 
 import pytest
 
@@ -73,3 +75,55 @@ def test_periodic_jobs_tick(jobs: InProcessJobs) -> None:
 
     jobs.start([PeriodicJob(tick, every_seconds=0.05)])
     assert done.wait(5)
+
+
+def test_work_arriving_while_a_job_runs_gets_its_own_run(jobs: InProcessJobs) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> None:
+        started.set()
+        release.wait(5)
+        record("slow", 1)
+
+    jobs.enqueue(slow, job_id="per-sender")
+    assert started.wait(5)
+    jobs.enqueue(record, "follow-up", 1, job_id="per-sender")  # same id while the first runs
+    release.set()
+    jobs.drain()
+    assert calls == [("slow", 1), ("follow-up", 1)]
+
+
+def fail_once_marker() -> None:
+    raise RuntimeError("temporary")
+
+
+@pytest.fixture
+def rq_jobs() -> Any:
+    url = os.environ.get("MADOGUCHI_REDIS_URL")
+    if not url:
+        pytest.skip("needs MADOGUCHI_REDIS_URL (the PostgreSQL + Redis pass runs it)")
+    from redis import Redis
+
+    from config.jobs import RQJobs
+
+    redis = Redis.from_url(url)
+    runner = RQJobs(redis, f"test-jobs-{os.getpid()}")
+    runner.queue.empty()
+    yield runner
+    runner.queue.empty()
+    redis.close()
+
+
+def test_rq_job_ids_with_any_characters_are_accepted(rq_jobs: Any) -> None:
+    rq_jobs.enqueue(record, "rq", 1, job_id="periodic:routing.jobs.expire_offers:123")
+    rq_jobs.enqueue(
+        record, "rq", 2, job_id="periodic:routing.jobs.expire_offers:123"
+    )  # coalesced while queued
+    assert len(rq_jobs.queue) == 1
+
+
+def test_rq_failed_job_does_not_block_later_work_with_the_same_id(rq_jobs: Any) -> None:
+    rq_jobs.enqueue(fail_once_marker, job_id="line-sender-U1")
+    rq_jobs.drain()
+    rq_jobs.enqueue(record, "after-failure", 1, job_id="line-sender-U1")
+    assert len(rq_jobs.queue) == 1

@@ -254,3 +254,26 @@ def test_missing_content_and_preparing_content(
     line.fail_next(202, path_prefix="/v2/bot/message/")
     with pytest.raises(ChannelTimeout, match="preparing"):
         download_content(adapter, "m2", tmp_path, max_bytes=1000)
+
+
+def test_automatic_answer_uses_the_reply_token_then_falls_back_to_push(
+    adapter: LineAdapter, line: FakeLineServer
+) -> None:
+    first = OutboundMessage(
+        channel=ChannelKind.LINE,
+        recipient=USER,
+        text="受付時間外です。",
+        retry_key="k-auto-1",
+        reply_token="rt-auto",
+    )
+    adapter.send(first)
+    assert [r.body["replyToken"] for r in line.replies()] == ["rt-auto"] and not line.pushes()
+    again = OutboundMessage(
+        channel=ChannelKind.LINE,
+        recipient=USER,
+        text="受付時間外です。",
+        retry_key="k-auto-2",
+        reply_token="rt-auto",
+    )
+    adapter.send(again)  # the token is spent: LINE refuses it, the answer goes by push
+    assert [p.body["to"] for p in line.pushes()] == [USER]

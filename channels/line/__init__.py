@@ -1,0 +1,1 @@
+"""LINE Messaging API channel: adapter, webhook route, ingestion and jobs (see adapter.py)."""
