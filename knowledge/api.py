@@ -13,9 +13,9 @@ from crm.deps import CurrentUser, RuntimeDep, SessionDep, require_roles
 from crm.errors import BadRequest, PayloadTooLarge
 from crm.models import Role, User
 from knowledge import categories, service
-from knowledge.accident import detect_serious_accident
 from knowledge.cooling_off import UnknownSalesType, cooling_off_deadline
 from knowledge.models import DocumentKind
+from knowledge.suggestions import suggest_for_ticket
 from knowledge.wiring import embedder_of
 
 router = APIRouter(prefix="/api", tags=["knowledge"])
@@ -187,28 +187,23 @@ def suggestions(
     """Suggested categories, the cooling-off deadline for the (stored or suggested) sales method,
     and serious-accident reasons."""
     ticket = queries.access_ticket(session, ticket_id, user)
-    text = service.ticket_text(session, ticket)
-    neighbors = service.similar_cases(session, ticket, k=10, embedder=embedder_of(runtime))
-    labels = categories.suggest_labels(session, text, neighbors)
-    method = ticket.sales_method or (labels["sales_method"][0].label if labels["sales_method"] else None)
-    cooling = None
-    if method:
-        try:
-            cooling = cooling_off_deadline(
-                method, document_received, goods_received=goods_received, today=date.today()
-            ).__dict__
-        except UnknownSalesType:
-            cooling = None
+    found = suggest_for_ticket(
+        session,
+        ticket,
+        document_received=document_received,
+        goods_received=goods_received,
+        embedder=embedder_of(runtime),
+    )
     return SuggestionsPublic(
         categories={
             f: [
                 LabelSuggestionPublic(label=s.label, confidence=s.confidence, sources=list(s.sources))
                 for s in v
             ]
-            for f, v in labels.items()
+            for f, v in found.categories.items()
         },
-        cooling_off=cooling,
-        serious_accident_reasons=detect_serious_accident(text),
+        cooling_off=found.cooling_off,
+        serious_accident_reasons=found.serious_accident_reasons,
     )
 
 

@@ -20,15 +20,48 @@ from routing import calendar, offers, presence, service, store
 log = logging.getLogger(__name__)
 
 
+STALE_NEW_SECONDS = 10
+
+
 def route_on_message(event: dict[str, Any]) -> None:
     """``MessageReceived``: a new or returning ticket joins the queue and is offered."""
+    enqueue_and_route(int(event["ticket_id"]))
+
+
+def enqueue_and_route(ticket_id: int) -> None:
+    """Queue a ticket at the center open for it (after-hours answer if none is) and offer it."""
     runtime = get_runtime()
-    ticket_id = int(event["ticket_id"])
     with session_scope(runtime.engine) as session:
         result = service.enqueue_ticket(session, ticket_id=ticket_id)
     if result.queued:
         with session_scope(runtime.engine) as session:
             service.route_ticket(session, ticket_id=ticket_id, settings=runtime.settings)
+
+
+def stale_new_ticket_ids(session: Session, now: Any, older_than: int = STALE_NEW_SECONDS) -> list[int]:
+    """Tickets still ``new`` ``older_than`` seconds after creation: their MessageReceived was lost."""
+    cutoff = now - timedelta(seconds=older_than)
+    rows = session.exec(
+        select(Ticket.id)
+        .where(Ticket.status == TicketStatus.NEW, col(Ticket.created_at) <= cutoff)
+        .order_by(col(Ticket.id))
+        .limit(500)
+    ).all()
+    return [r for r in rows if r is not None]
+
+
+def sweep_new_tickets() -> int:
+    """Periodic: nothing lost. A ticket whose MessageReceived event never ran (a CLI with no job
+    runner, a process that died between commit and enqueue) is queued and routed here."""
+    runtime = get_runtime()
+    with Session(runtime.engine) as session:
+        stale = stale_new_ticket_ids(session, utcnow())
+    for ticket_id in stale:
+        try:
+            enqueue_and_route(ticket_id)
+        except Exception:  # one broken ticket must not stop the sweep; the next run retries it
+            log.exception("routing stale new ticket %s failed", ticket_id)
+    return len(stale)
 
 
 def release_on_resolve(event: dict[str, Any]) -> None:

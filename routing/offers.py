@@ -16,6 +16,7 @@ from config.settings import Settings, get_settings
 from crm.errors import BadRequest, Conflict, Forbidden, NotFound
 from crm.models import Center, Note, Role, Ticket, TicketStatus, User, utcnow
 from routing import store
+from routing.accept import accept_in_one_statement
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus
 from routing.service import (
     _route_locked,
@@ -68,8 +69,19 @@ def _check_pending(offer: Offer, now: datetime) -> None:
 
 
 def accept_offer(session: Session, *, offer_id: int, user: User, now: datetime | None = None) -> Ticket:
-    """Accept: the ticket is assigned to the counselor (commits)."""
+    """Accept: the ticket is assigned to the counselor (commits).
+
+    On PostgreSQL the common case is one statement (:func:`routing.accept.accept_in_one_statement`);
+    when it changes nothing (expired, decided, someone else's offer) the checked path below runs and
+    raises the precise error.
+    """
     now = now or utcnow()
+    if store.is_postgres(session):
+        ticket = accept_in_one_statement(session, offer_id=offer_id, user_id=user.id or 0, now=now)
+        if ticket is not None:
+            session.commit()
+            return ticket
+        session.rollback()
     offer, ticket = _locked_offer(session, offer_id, user)
     _check_pending(offer, now)
     close_offer(offer, OfferStatus.ACCEPTED, now)

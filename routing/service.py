@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from config.settings import Settings, get_settings
 from crm.events import RoutingEvent, record_event
 from crm.models import Center, Note, Ticket, TicketStatus, utcnow
+from crm.services import post_automatic_reply
 from routing import calendar, store
 from routing.models import Offer, OfferStatus, PresenceStatus, RoutingLog
 from routing.policy import AgentView, Assign, choose_counselor, plan_assignments
@@ -81,11 +82,12 @@ def enqueue_ticket(session: Session, *, ticket_id: int, now: datetime | None = N
     text = None
     if handling.center is None:
         text = calendar.after_hours_text(own, ticket.channel, now, ticket.language or "ja")
+        sent = answer_after_hours(session, ticket, own, text, now)
         emit(
             session,
             "after_hours",
             ticket=ticket,
-            detail={"text": text, "chain": list(handling.chain)},
+            detail={"text": text, "chain": list(handling.chain), "answered": sent},
             log=handling.reason,
         )
     elif handling.center.id != ticket.center_id:
@@ -98,6 +100,30 @@ def enqueue_ticket(session: Session, *, ticket_id: int, now: datetime | None = N
     session.add(ticket)
     emit(session, "queued", ticket=ticket, detail={"moved_from": moved_from})
     return EnqueueResult(ticket.id or 0, ticket.center_id, True, moved_from, text)
+
+
+AFTER_HOURS_ANSWER = "after_hours_answer"
+
+
+def answer_after_hours(session: Session, ticket: Ticket, center: Center, text: str, now: datetime) -> bool:
+    """Send the after-hours answer once per ticket per closed period (the period is named by the
+    center's next opening), not to every message of the night. True if an answer was queued now."""
+    opening = calendar.next_opening(center, now)
+    period = opening.isoformat() if opening else "closed"
+    done = session.exec(
+        select(RoutingLog.id).where(
+            RoutingLog.ticket_id == ticket.id,
+            RoutingLog.kind == AFTER_HOURS_ANSWER,
+            RoutingLog.detail == period,
+        )
+    ).first()
+    if done is not None:
+        return False
+    message = post_automatic_reply(session, ticket=ticket, body=text, commit=False)
+    session.add(
+        RoutingLog(kind=AFTER_HOURS_ANSWER, ticket_id=ticket.id, center_id=ticket.center_id, detail=period)
+    )
+    return message is not None
 
 
 def move_to_center(

@@ -15,3 +15,4 @@ def wire_routing(runtime: Runtime) -> None:
     runtime.periodic.append(PeriodicJob(jobs.expire_offers, every_seconds=5))
     runtime.periodic.append(PeriodicJob(jobs.sweep_heartbeats, every_seconds=15))
     runtime.periodic.append(PeriodicJob(jobs.overflow_and_dispatch, every_seconds=30))
+    runtime.periodic.append(PeriodicJob(jobs.sweep_new_tickets, every_seconds=10))

@@ -7,10 +7,8 @@ from sqlmodel import Session
 
 from config.wiring import Runtime
 from crm.models import Role, Ticket, TicketStatus
-from knowledge.index import reset_search_index
 from tests.api.conftest import login
 from tests.factories import make_center, make_user, receive
-
 
 DOCS = [
     {

@@ -6,8 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from config.wiring import Runtime
-from knowledge.index import IndexDoc, SearchFilters, reset_search_index, store_for
-
+from knowledge.index import IndexDoc, SearchFilters, store_for
 
 
 def _docs() -> list[IndexDoc]:

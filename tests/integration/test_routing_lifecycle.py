@@ -1,0 +1,98 @@
+"""Nothing lost and nobody left unanswered: tickets whose MessageReceived event never ran are routed
+by the periodic sweep, and a contact that arrives while every center is closed gets exactly one
+after-hours answer per closed period, through the outbox and the channel adapter."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from config.wiring import Runtime
+from crm.models import Center, Contact, Message, Ticket, TicketStatus, utcnow
+from routing import jobs, presence, service
+from routing.models import Offer, PresenceStatus
+from tests.factories import make_center, make_user, receive
+
+ALWAYS = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
+WEEK = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+def lost_ticket(session: Session, center: Center, *, age: timedelta, **fields: Any) -> Ticket:
+    """A ticket committed without its MessageReceived job (as `madoguchi demo` or a crash leaves it)."""
+    contact = Contact()
+    session.add(contact)
+    session.flush()
+    ticket = Ticket(
+        center_id=center.id, contact_id=contact.id, channel="line", created_at=utcnow() - age, **fields
+    )  # type: ignore[arg-type]
+    session.add(ticket)
+    session.commit()
+    return ticket
+
+
+def test_sweep_routes_tickets_whose_event_was_lost(runtime: Runtime, session: Session) -> None:
+    center = make_center(session, "open24", hours=ALWAYS, closed_dates=[])
+    counselor = make_user(session, center, "yamada")
+    presence.set_presence(session, user=counselor, status=PresenceStatus.AVAILABLE)
+    runtime.jobs.drain()
+    stale = lost_ticket(session, center, age=timedelta(seconds=60))
+    fresh = lost_ticket(session, center, age=timedelta(seconds=1))  # its event may still be on the way
+    assert jobs.stale_new_ticket_ids(session, utcnow()) == [stale.id]
+    assert jobs.sweep_new_tickets() == 1
+    session.expire_all()
+    assert session.get(Ticket, stale.id).status == TicketStatus.OFFERED  # type: ignore[union-attr]
+    assert session.get(Ticket, fresh.id).status == TicketStatus.NEW  # type: ignore[union-attr]
+    offer = session.exec(select(Offer).where(Offer.ticket_id == stale.id)).one()
+    assert offer.user_id == counselor.id
+    assert jobs.sweep_new_tickets() == 0  # routed tickets are not picked up again
+    assert jobs.sweep_new_tickets in [p.func for p in runtime.periodic]
+
+
+def test_sweep_queues_lost_tickets_even_when_nobody_is_online(runtime: Runtime, session: Session) -> None:
+    center = make_center(session, "open24b", hours=ALWAYS, closed_dates=[])
+    stale = lost_ticket(session, center, age=timedelta(minutes=5))
+    jobs.sweep_new_tickets()
+    session.expire_all()
+    got = session.get(Ticket, stale.id)
+    assert got is not None and got.status == TicketStatus.QUEUED and got.queued_at is not None
+
+
+def test_one_after_hours_answer_however_many_messages_arrive(runtime: Runtime, session: Session) -> None:
+    night = make_center(session, "never-open", name="夜間テストセンター", hours={}, closed_dates=[])
+    first = receive(session, night, "解約したいです", sender="Unight")
+    runtime.jobs.drain()
+    receive(session, night, "至急お願いします", sender="Unight")
+    receive(session, night, "まだですか", sender="Unight")
+    runtime.jobs.drain()
+    sent = [s for s in runtime.adapters["line"].sent() if s["recipient"] == "Unight"]
+    assert len(sent) == 1, sent
+    assert "夜間テストセンター" in sent[0]["text"] and "受付時間外" in sent[0]["text"]
+    session.expire_all()
+    ticket = session.get(Ticket, first.ticket_id)
+    assert ticket is not None and ticket.status == TicketStatus.QUEUED  # still waits for a counselor
+    auto = session.exec(select(Message).where(Message.ticket_id == ticket.id, Message.kind == "auto")).all()
+    assert len(auto) == 1 and auto[0].author_id is None
+
+
+def test_after_hours_answer_again_in_the_next_closed_period(runtime: Runtime, session: Session) -> None:
+    city = make_center(session, "weekdays", hours=WEEK, closed_dates=[])
+    result = receive(session, city, "相談です", sender="Uweekend")
+    session.commit()
+    friday_night = datetime(2026, 4, 10, 11, 0, tzinfo=UTC)  # 20:00 JST, closed until Monday 09:00
+    saturday = friday_night + timedelta(hours=12)
+    monday_night = datetime(2026, 4, 13, 11, 0, tzinfo=UTC)
+    answered = []
+    for at in (friday_night, saturday, monday_night, monday_night + timedelta(hours=1)):
+        r = service.enqueue_ticket(session, ticket_id=result.ticket_id, now=at)
+        session.commit()
+        assert r.after_hours_text
+        answered.append(
+            len(
+                session.exec(
+                    select(Message).where(Message.ticket_id == result.ticket_id, col(Message.kind) == "auto")
+                ).all()
+            )
+        )
+    assert answered == [1, 1, 2, 2]  # Friday night + weekend is one closed period, Monday night another
