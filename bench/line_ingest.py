@@ -26,6 +26,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -132,6 +133,10 @@ def make_bodies(
 
 WRK_SCRIPT = r"""
 -- One body per request, each exactly once; bodies are "signature<TAB>json" lines, signed up front.
+local ffi = require("ffi")  -- LuaJIT: a monotonic clock, wrk only times whole runs
+ffi.cdef("typedef struct { long s; long ns; } bench_ts; int clock_gettime(int, bench_ts *);")
+local ts = ffi.new("bench_ts")
+local function now() ffi.C.clock_gettime(1, ts); return tonumber(ts.s) + tonumber(ts.ns) / 1e9 end
 local threads = {}
 function setup(thread)
   thread:set("tid", #threads)
@@ -152,22 +157,31 @@ function init(args)
   idle_request = wrk.format("GET", "/bench-idle")  -- only once every body is out (404, not counted)
 end
 function request()
-  if sent < n then sent = sent + 1; return bodies[sent] end
+  if sent < n then
+    if sent == 0 then t0 = now() end
+    sent = sent + 1
+    return bodies[sent]
+  end
   return idle_request
 end
 function response(status, headers, body)
   if status == 200 then ok = ok + 1 elseif status == 404 then idle = idle + 1 else bad = bad + 1 end
-  if ok + bad >= n then wrk.thread:stop() end
+  if ok + bad == n then  -- every body answered: tell the bench (it stops wrk with SIGINT)
+    t1 = now()
+    local f = io.open(os.getenv("BENCH_OUT") .. ".done", "w"); f:write("done"); f:close()
+  end
 end
 function done(summary, latency, requests)
   local t = {ok = 0, bad = 0, idle = 0, sent = 0}
+  local first, last = math.huge, 0
   for _, th in ipairs(threads) do
     for k, _ in pairs(t) do t[k] = t[k] + th:get(k) end
+    first, last = math.min(first, th:get("t0") or math.huge), math.max(last, th:get("t1") or 0)
   end
   local e = summary.errors
   local f = io.open(os.getenv("BENCH_OUT"), "w")
   f:write(string.format('{"ok":%d,"bad":%d,"idle":%d,"sent":%d,"duration_us":%d,"p50_us":%d,' ..
-    '"p99_us":%d,"max_us":%d,"socket_errors":%d}', t.ok, t.bad, t.idle, t.sent, summary.duration,
+    '"p99_us":%d,"max_us":%d,"socket_errors":%d}', t.ok, t.bad, t.idle, t.sent, (last - first) * 1e6,
     latency:percentile(50), latency:percentile(99), latency.max,
     e.connect + e.read + e.write + e.timeout))
   f:close()
@@ -238,7 +252,12 @@ def run_wrk(url: str, bodies: list[tuple[str, bytes]], connections: int) -> dict
         script.write_text(WRK_SCRIPT)
         env = {**os.environ, "BENCH_BODIES": str(body_file), "BENCH_OUT": str(out), "BENCH_THREADS": "1"}
         cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", "600s", "--timeout", "10s"]
-        subprocess.run([*cmd, "-s", str(script), url], env=env, check=True, capture_output=True)
+        proc = subprocess.Popen([*cmd, "-s", str(script), url], env=env, stdout=subprocess.DEVNULL)
+        marker, deadline = Path(f"{out}.done"), time.monotonic() + 600
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)  # wrk then prints its summary and calls done()
+        proc.wait(30)
         raw = json.loads(out.read_text())
     seconds = raw["duration_us"] / 1e6
     return {

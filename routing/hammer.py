@@ -68,6 +68,7 @@ def seed_world(
     return center.id  # type: ignore[return-value]
 
 
+DISPATCH_BATCH = 100  # tickets per dispatch round (production default: 200)
 STEAL = 0.2  # share of accept rounds that race other processes' consoles for the same offers
 IDLE_SECONDS = 1.0
 
@@ -114,7 +115,7 @@ def _step(
     with Session(engine) as session:
         if mode == "batch" and roll < 0.5 or mode == "mixed" and roll < 0.3:
             with session_scope(engine) as s:
-                made = service.dispatch_center(s, center_id=center_id, limit=25, settings=settings)
+                made = service.dispatch_center(s, center_id=center_id, limit=DISPATCH_BATCH, settings=settings)
             stats["offers"] += len(made)
             return _accept_some(engine, rng, stats, share) or bool(made)
         if mode == "mixed" and roll < 0.6:

@@ -40,12 +40,14 @@ def test_sweep_routes_tickets_whose_event_was_lost(runtime: Runtime, session: Se
     stale = lost_ticket(session, center, age=timedelta(seconds=60))
     fresh = lost_ticket(session, center, age=timedelta(seconds=1))  # its event may still be on the way
     assert jobs.stale_new_ticket_ids(session, utcnow()) == [stale.id]
+    session.commit()  # SQLite: release the write lock before the job runs
     assert jobs.sweep_new_tickets() == 1
     session.expire_all()
     assert session.get(Ticket, stale.id).status == TicketStatus.OFFERED  # type: ignore[union-attr]
     assert session.get(Ticket, fresh.id).status == TicketStatus.NEW  # type: ignore[union-attr]
     offer = session.exec(select(Offer).where(Offer.ticket_id == stale.id)).one()
     assert offer.user_id == counselor.id
+    session.commit()
     assert jobs.sweep_new_tickets() == 0  # routed tickets are not picked up again
     assert jobs.sweep_new_tickets in [p.func for p in runtime.periodic]
 
