@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from config.modules import import_optional
 from config.settings import Settings, get_settings
 from config.wiring import build_runtime, set_runtime
 from crm.errors import DomainError
@@ -62,13 +62,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.include_router(live_router)
     app.include_router(accident_router)
     for module_name in OPTIONAL_ROUTERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and module_name.startswith(exc.name):
-                continue
-            raise
-        app.include_router(module.router)
+        module = import_optional(module_name)
+        if module is not None:
+            app.include_router(module.router)
     return app
 
 

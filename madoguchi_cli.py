@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 
@@ -10,6 +9,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from config.modules import import_optional
 from config.settings import Settings, get_settings
 
 cli = typer.Typer(
@@ -147,12 +147,9 @@ def _safe_url(url: str) -> str:
 
 def _mount_subcommands() -> None:
     for module_name, name in (("routing.cli", None), ("knowledge.cli", "knowledge")):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and module_name.startswith(exc.name):
-                continue
-            raise
+        module = import_optional(module_name)
+        if module is None:
+            continue
         if name is None:
             for command in module.app.registered_commands:
                 cli.registered_commands.append(command)

@@ -166,7 +166,7 @@ function request()
 end
 function response(status, headers, body)
   if status == 200 then ok = ok + 1 elseif status == 404 then idle = idle + 1 else bad = bad + 1 end
-  if ok + bad == n then  -- every body answered: tell the bench (it stops wrk with SIGINT)
+  if ok + bad >= n and not t1 then  -- every body answered: tell the bench (it stops wrk with SIGINT)
     t1 = now()
     local f = io.open(os.getenv("BENCH_OUT") .. ".done", "w"); f:write("done"); f:close()
   end
@@ -181,7 +181,7 @@ function done(summary, latency, requests)
   local e = summary.errors
   local f = io.open(os.getenv("BENCH_OUT"), "w")
   f:write(string.format('{"ok":%d,"bad":%d,"idle":%d,"sent":%d,"duration_us":%d,"p50_us":%d,' ..
-    '"p99_us":%d,"max_us":%d,"socket_errors":%d}', t.ok, t.bad, t.idle, t.sent, (last - first) * 1e6,
+    '"p99_us":%d,"max_us":%d,"socket_errors":%d}', t.ok, t.bad, t.idle, t.sent, math.max(0, last - first) * 1e6,
     latency:percentile(50), latency:percentile(99), latency.max,
     e.connect + e.read + e.write + e.timeout))
   f:close()
@@ -253,7 +253,7 @@ def run_wrk(url: str, bodies: list[tuple[str, bytes]], connections: int) -> dict
         env = {**os.environ, "BENCH_BODIES": str(body_file), "BENCH_OUT": str(out), "BENCH_THREADS": "1"}
         cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", "600s", "--timeout", "10s"]
         proc = subprocess.Popen([*cmd, "-s", str(script), url], env=env, stdout=subprocess.DEVNULL)
-        marker, deadline = Path(f"{out}.done"), time.monotonic() + 600
+        marker, deadline = Path(f"{out}.done"), time.monotonic() + 300
         while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)  # wrk then prints its summary and calls done()

@@ -106,14 +106,10 @@ def _add_sandbox_adapters(runtime: Runtime) -> None:
 
 def _load_extensions() -> None:
     # Importing these modules registers their extensions; kept lazy to avoid import cycles.
-    import importlib
+    from config.modules import import_optional
 
     for module in ("crm.wiring", "channels.wiring", "routing.wiring", "knowledge.wiring"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+        import_optional(module)
 
 
 def set_runtime(runtime: Runtime | None) -> None:

@@ -62,11 +62,7 @@ def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> 
         raise BadRequest(f"the reply has {len(body)} characters; the limit is {MAX_REPLY_CHARS}")
     if ticket.status == TicketStatus.CLOSED:
         raise Conflict(f"ticket {ticket.id} is closed; reopen it before replying")
-    identity = session.exec(
-        select(ContactIdentity).where(
-            ContactIdentity.contact_id == ticket.contact_id, ContactIdentity.channel == ticket.channel
-        )
-    ).first()
+    identity = _channel_identity(session, ticket)
     if identity is None:
         raise Conflict(f"the consumer of ticket {ticket.id} has no {ticket.channel} address to reply to")
     if not identity.reachable:
@@ -74,11 +70,42 @@ def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> 
             f"the consumer can no longer be reached on {ticket.channel} (blocked or unfollowed); "
             "record the case and close it, or contact them another way"
         )
+    message = _queue_outbound(session, ticket, identity, body=body, author_id=author.id)
+    if ticket.status == TicketStatus.ASSIGNED:
+        ticket.status = TicketStatus.WAITING_ON_CONSUMER
+    _touch(session, ticket)
+    write_audit(
+        session, actor_id=author.id, action="ticket.reply", object_type="ticket", object_id=ticket.id or 0
+    )
+    session.commit()
+    return message
+
+
+def _channel_identity(session: Session, ticket: Ticket) -> ContactIdentity | None:
+    return session.exec(
+        select(ContactIdentity).where(
+            ContactIdentity.contact_id == ticket.contact_id, ContactIdentity.channel == ticket.channel
+        )
+    ).first()
+
+
+def _queue_outbound(
+    session: Session,
+    ticket: Ticket,
+    identity: ContactIdentity,
+    *,
+    body: str,
+    author_id: int | None,
+    kind: str = "text",
+    reply_token: str | None = None,
+) -> Message:
+    """The outbound message and its outbox row, in the caller's transaction; delivery follows commit."""
     message = Message(
         ticket_id=ticket.id,  # type: ignore[arg-type]
         direction=Direction.OUTBOUND,
         channel=ticket.channel,
-        author_id=author.id,
+        author_id=author_id,
+        kind=kind,
         body=body,
         status=MessageStatus.QUEUED,
         sent_at=utcnow(),
@@ -90,20 +117,14 @@ def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> 
         channel=ticket.channel,
         recipient=identity.external_id,
         retry_key=str(uuid.uuid4()),
+        reply_token=reply_token,
     )
     session.add(outbox)
-    if ticket.status == TicketStatus.ASSIGNED:
-        ticket.status = TicketStatus.WAITING_ON_CONSUMER
-    _touch(session, ticket)
     session.flush()
-    write_audit(
-        session, actor_id=author.id, action="ticket.reply", object_type="ticket", object_id=ticket.id or 0
-    )
     record_event(
         session,
         ReplyQueued(ticket_id=ticket.id, message_id=message.id, outbox_id=outbox.id),  # type: ignore[arg-type]
     )
-    session.commit()
     return message
 
 
@@ -118,11 +139,7 @@ def post_automatic_reply(
     Uses the consumer's latest reply token while it is still fresh, so LINE delivers it as a free
     reply; otherwise the adapter pushes. Returns None when the consumer cannot be reached.
     """
-    identity = session.exec(
-        select(ContactIdentity).where(
-            ContactIdentity.contact_id == ticket.contact_id, ContactIdentity.channel == ticket.channel
-        )
-    ).first()
+    identity = _channel_identity(session, ticket)
     if identity is None or not identity.reachable:
         return None
     latest = session.exec(
@@ -130,37 +147,14 @@ def post_automatic_reply(
         .where(Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND)
         .order_by(col(Message.id).desc())
     ).first()
-    token = None
     fresh = (
         latest is not None
         and latest.sent_at is not None
         and (utcnow() - latest.sent_at).total_seconds() < REPLY_TOKEN_SECONDS
     )
-    if fresh and latest is not None and latest.meta.get("reply_token"):
-        token = latest.meta["reply_token"]
-    message = Message(
-        ticket_id=ticket.id,  # type: ignore[arg-type]
-        direction=Direction.OUTBOUND,
-        channel=ticket.channel,
-        kind="auto",
-        body=body,
-        status=MessageStatus.QUEUED,
-        sent_at=utcnow(),
-    )
-    session.add(message)
-    session.flush()
-    outbox = OutboxItem(
-        message_id=message.id,  # type: ignore[arg-type]
-        channel=ticket.channel,
-        recipient=identity.external_id,
-        retry_key=str(uuid.uuid4()),
-        reply_token=token,
-    )
-    session.add(outbox)
-    session.flush()
-    record_event(
-        session,
-        ReplyQueued(ticket_id=ticket.id, message_id=message.id, outbox_id=outbox.id),  # type: ignore[arg-type]
+    token = latest.meta.get("reply_token") if fresh and latest is not None else None
+    message = _queue_outbound(
+        session, ticket, identity, body=body, author_id=None, kind="auto", reply_token=token
     )
     if commit:
         session.commit()

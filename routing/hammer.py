@@ -115,7 +115,9 @@ def _step(
     with Session(engine) as session:
         if mode == "batch" and roll < 0.5 or mode == "mixed" and roll < 0.3:
             with session_scope(engine) as s:
-                made = service.dispatch_center(s, center_id=center_id, limit=DISPATCH_BATCH, settings=settings)
+                made = service.dispatch_center(
+                    s, center_id=center_id, limit=DISPATCH_BATCH, settings=settings
+                )
             stats["offers"] += len(made)
             return _accept_some(engine, rng, stats, share) or bool(made)
         if mode == "mixed" and roll < 0.6:
