@@ -154,15 +154,21 @@ function init(args)
     end
     i = i + 1
   end
-  idle_request = wrk.format("GET", "/bench-idle")  -- only once every body is out (404, not counted)
+  idle_request = wrk.format("GET", "/bench-idle")  -- never sent (see delay)
+  verifying = tid == 0  -- wrk calls request() once on thread 0 to check it, without sending it
 end
 function request()
+  if verifying then verifying = false; return idle_request end
   if sent < n then
     if sent == 0 then t0 = now() end
     sent = sent + 1
     return bodies[sent]
   end
   return idle_request
+end
+function delay()  -- once every body is out, connections sleep instead of sending anything else
+  if sent >= n then return 600000 end
+  return 0
 end
 function response(status, headers, body)
   if status == 200 then ok = ok + 1 elseif status == 404 then idle = idle + 1 else bad = bad + 1 end
@@ -235,11 +241,57 @@ def server(factory: str, env: dict[str, str], workers: int, root: Path) -> Itera
             proc.kill()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far (every engineer's work counts)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def workers_of(url: str) -> list[int]:
+    """The uvicorn worker processes serving ``url`` (children of the master, found by its port)."""
+    port = url.rsplit(":", 1)[1]
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"uvicorn" in cmd and port.encode() in cmd:
+                children = (proc / "task" / proc.name / "children").read_text().split()
+                pids += [int(c) for c in children]
+        except OSError:
+            continue
+    return pids
+
+
 def run(client: str, url: str, bodies: list[tuple[str, bytes]], args: argparse.Namespace) -> dict:
-    """Send every body once with ``args.connections`` keep-alive connections; figures per request."""
+    """Send every body once with ``args.connections`` keep-alive connections; figures per request,
+    plus the CPU the server workers used per request and how busy the whole machine was."""
+    pids = workers_of(url)
+    cpu0, (busy0, total0) = cpu_seconds(pids), machine_busy()
     if client == "wrk":
-        return run_wrk(url, bodies, args.connections)
-    return run_python(url, bodies, args.connections)
+        out = run_wrk(url, bodies, args.connections)
+    else:
+        out = run_python(url, bodies, args.connections)
+    cpu1, (busy1, total1) = cpu_seconds(pids), machine_busy()
+    out["server_cpu_ms_per_request"] = round((cpu1 - cpu0) * 1000 / max(1, out["ok"]), 3)
+    out["server_cpu_cores_used"] = round(
+        (cpu1 - cpu0) / max(1e-9, total1 - total0) * (os.cpu_count() or 1), 2
+    )
+    out["machine_busy_percent"] = round(100 * (busy1 - busy0) / max(1e-9, total1 - total0), 1)
+    return out
 
 
 def run_wrk(url: str, bodies: list[tuple[str, bytes]], connections: int) -> dict:
@@ -406,7 +458,7 @@ def run_backend(label: str, database_url: str, redis_url: str | None, args: argp
             bodies, sent_ids, events_sent = make_bodies(
                 prefix, requests, per_body, args.users, args.dup_percent
             )
-            warm, _, _ = make_bodies(prefix + "W", args.warmup, per_body, args.users, 0)
+            warm, _, _ = make_bodies("W" + prefix, args.warmup, per_body, args.users, 0)
             shape: dict[str, Any] = {
                 "events_per_body": per_body,
                 "requests": len(bodies),
@@ -439,7 +491,8 @@ def report(label: str, s: dict[str, Any]) -> None:
         f"== {label}, {s['events_per_body']} event(s) per body: {s['requests']} requests, "
         f"{s['events_sent']} events ({s['distinct_events']} distinct)\n"
         f"   webhook {w['events_per_second']:>8.1f} events/s  {w['per_second']:>7.1f} req/s  "
-        f"p50 {w['p50_ms']:.1f} ms  p99 {w['p99_ms']:.1f} ms  non-200 {w['errors']}\n"
+        f"p50 {w['p50_ms']:.1f} ms  p99 {w['p99_ms']:.1f} ms  non-200 {w['errors']}  "
+        f"server CPU {w['server_cpu_ms_per_request']:.2f} ms/req, machine busy {w['machine_busy_percent']:.0f}%\n"
         f"   bare    {b['events_per_second']:>8.1f} events/s  {b['per_second']:>7.1f} req/s  "
         f"p50 {b['p50_ms']:.1f} ms  p99 {b['p99_ms']:.1f} ms  non-200 {b['errors']}\n"
         f"   ratio {s['ratio_vs_bare']:.2f}  stored {s['stored_rows']}  lost {s['lost']}  "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import random
 import sys
 import time
@@ -144,7 +145,13 @@ def pg_throughput(
             accepted = sum(s.get("accepted", 0) for s in stats)
             with Session(engine) as s:
                 inv = check_invariants(s)
+            client = sum(s.get("client_cpu_s", 0.0) for s in stats)
+            server = sum(s.get("server_cpu_s", 0.0) for s in stats)
             results[mode] = {
+                "client_cpu_ms_per_assignment": 1e3 * client / max(accepted, 1),
+                "server_cpu_ms_per_assignment": 1e3 * server / max(accepted, 1),
+                # what the same work would reach with the machine's cores to itself
+                "cpu_bound_ceiling_per_second": (os.cpu_count() or 1) * accepted / max(client + server, 1e-9),
                 "processes": processes,
                 "assignments": accepted,
                 "seconds": span,
@@ -223,7 +230,9 @@ def main() -> None:
             print(
                 f"PostgreSQL {mode}: {r['assignments']} assignments by {r['processes']} processes in {r['seconds']:.2f} s "
                 f"= {r['assignments_per_second']:.0f}/s; double assignments {r['double_assignments']}, "
-                f"capacity violations {r['capacity_violations']}"
+                f"capacity violations {r['capacity_violations']}; CPU per assignment: client "
+                f"{r['client_cpu_ms_per_assignment']:.2f} ms + PostgreSQL {r['server_cpu_ms_per_assignment']:.2f} ms "
+                f"(ceiling with {os.cpu_count()} idle cores: {r['cpu_bound_ceiling_per_second']:.0f}/s)"
             )
     out["simulation"] = simulation()
     s, m = out["simulation"]["single_skill"], out["simulation"]["multi_skill"]  # type: ignore[index]

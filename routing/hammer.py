@@ -7,13 +7,15 @@ counts double assignments and capacity violations (both must be 0).
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, text
+from sqlalchemy import event, func, text
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
@@ -85,9 +87,12 @@ def worker(
     rng = random.Random(seed)
     settings = Settings(env="test", database_url=db_url, offer_timeout_message=3600)
     engine = make_engine(db_url, pool_size=2, max_overflow=0)
+    backends: set[int] = set()
+    event.listen(engine, "connect", lambda conn, _rec: backends.add(conn.info.backend_pid))
     stats: Counter[str] = Counter()
     deadline = time.monotonic() + seconds
     started = time.time()
+    cpu0 = time.process_time()
     idle_since: float | None = None
     share = (seed % processes, processes)
     while time.monotonic() < deadline:
@@ -98,8 +103,21 @@ def worker(
         if time.monotonic() - idle_since > IDLE_SECONDS:
             break
         time.sleep(0.005)
+    cpu = {"client_cpu_s": time.process_time() - cpu0, "server_cpu_s": _backend_cpu(backends)}
     engine.dispose()
-    out.put({**stats, "started": started, "ended": time.time()})
+    out.put({**stats, **cpu, "started": started, "ended": time.time()})
+
+
+def _backend_cpu(pids: set[int]) -> float:
+    """CPU seconds used so far by these PostgreSQL backends (same machine; 0 where /proc is unreadable)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
 
 
 def _step(

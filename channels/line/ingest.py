@@ -1,6 +1,7 @@
 """Store verified LINE webhook events durably, once each, before any processing.
 
-One ``INSERT … ON CONFLICT DO NOTHING`` per webhook body (SQLite and PostgreSQL dialect inserts):
+One ``INSERT … ON CONFLICT DO NOTHING`` per webhook body (SQLite and PostgreSQL dialect inserts),
+committed before LINE gets its 200 (on PostgreSQL as a single autocommitted statement: one round trip):
 a redelivered event (same ``webhookEventId``) or a repeated POST inserts nothing and is not an error.
 Processing happens later in :mod:`channels.line.jobs`, per sender, in timestamp order.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from channels.line.events import sender_of
 from crm.models import InboundEvent, InboundEventStatus, utcnow
@@ -76,14 +77,21 @@ def store_events(engine: Engine, events: list[dict[str, Any]]) -> StoreResult:
         return StoreResult(received=len(events), stored=0, new_senders=())
     table = InboundEvent.__table__  # type: ignore[attr-defined]
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    # One event (the usual case): parameters apart from the statement, so its compiled form is cached.
-    base = insert(table) if len(rows) == 1 else insert(table).values(rows)
-    stmt = base.on_conflict_do_nothing(index_elements=["channel", "provider_event_id"]).returning(
-        table.c.sender
+    # Parameters apart from the statement, so its compiled form is cached; several rows go out as
+    # one multi-row INSERT … RETURNING ("insertmanyvalues", up to 1,000 rows a statement).
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["channel", "provider_event_id"])
+        .returning(table.c.sender)
     )
-    with engine.begin() as conn:
-        result = conn.execute(stmt, rows[0]) if len(rows) == 1 else conn.execute(stmt)
-        inserted = [r[0] for r in result.all()]
+    if engine.dialect.name == "postgresql":
+        # One statement is atomic on its own: in autocommit mode PostgreSQL commits it (durably,
+        # synchronous_commit stays on) in the same round trip, instead of BEGIN / INSERT / COMMIT.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            inserted = _insert(conn, stmt, rows)
+    else:
+        with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE (crm.db), one writer at a time
+            inserted = _insert(conn, stmt, rows)
     senders = tuple(dict.fromkeys(s for s in inserted if s))
     if len(inserted) < len(events):
         log.info(
@@ -92,3 +100,8 @@ def store_events(engine: Engine, events: list[dict[str, Any]]) -> StoreResult:
             len(events),
         )
     return StoreResult(received=len(events), stored=len(inserted), new_senders=senders)
+
+
+def _insert(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> list[str]:
+    result = conn.execute(stmt, rows[0] if len(rows) == 1 else rows)
+    return [r[0] for r in result.all()]

@@ -3,6 +3,7 @@ with a tiny exact budget the shortcut path runs even on a small index, and must 
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from config.wiring import Runtime
@@ -37,16 +38,27 @@ def test_and_first_plan_ranks_full_matches_first_and_fills_up(runtime: Runtime) 
         assert [h.id for h in center2][:1] == ["visit"]
 
 
+def test_and_first_plan_scores_by_bm25_like_the_exact_plan(runtime: Runtime, request) -> None:  # type: ignore[no-untyped-def]
+    name = runtime.engine.dialect.name
+    with runtime.engine.begin() as conn:
+        store_for(name).upsert(conn, _corpus())
+    fast = type(store_for(name))(exact_postings=1)  # type: ignore[call-arg]
+    with runtime.engine.connect() as conn:
+        [fast_hit] = fast.search(conn, ["浄水器", "訪問販売"], 1)
+        [exact_hit] = store_for(name).search(conn, ["浄水器", "訪問販売"], 1)
+    assert fast_hit.id == exact_hit.id == "both"
+    assert fast_hit.score == pytest.approx(exact_hit.score) and fast_hit.score > 1
+
+
 def test_document_frequencies_follow_upserts_and_deletes(runtime: Runtime) -> None:
-    if runtime.engine.dialect.name != "sqlite":
-        return  # PostgreSQL counts with its GIN index; nothing is stored
-    store = store_for("sqlite")
+    store = store_for(runtime.engine.dialect.name)
     with runtime.engine.begin() as conn:
         store.upsert(conn, _corpus())
         assert store.document_frequencies(conn, ["浄水器", "解約", "nope"]) == {"浄水器": 2, "解約": 42}
         store.upsert(conn, [IndexDoc("both", "case", 1, ["点検"])])
         store.delete(conn, "water")
         assert store.document_frequencies(conn, ["浄水器", "点検"]) == {"点検": 1}
+        assert store.count(conn) == 42
         store.clear(conn)
         assert conn.execute(text("SELECT count(*) FROM knowledge_search_df")).scalar_one() == 0
 
@@ -82,3 +94,23 @@ def test_label_feedback_reindexes_the_case(runtime: Runtime, session) -> None:  
     hits = search(session, query="ウォーターサーバー", viewer_center_id=center.id)
     assert [h.id for h in hits] == [case_doc_id(ticket.id)]
     assert hits[0].fields["product_category"] == "ウォーターサーバー"
+
+
+def test_concurrent_writers_keep_frequencies_and_count_exact(runtime: Runtime) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = store_for(runtime.engine.dialect.name)
+
+    def write(w: int) -> None:
+        for i in range(5):  # shared terms in a different order per writer; one replace per writer
+            terms = ["共通", "解約", f"w{w}"] if w % 2 else [f"w{w}", "解約", "共通"]
+            with runtime.engine.begin() as conn:
+                store.upsert(
+                    conn, [IndexDoc(f"w{w}-{i}", "case", 1, terms), IndexDoc(f"w{w}-0", "case", 1, terms)]
+                )
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(4)))
+    with runtime.engine.connect() as conn:
+        assert store.count(conn) == 20
+        assert store.document_frequencies(conn, ["共通", "解約", "w3"]) == {"共通": 20, "解約": 20, "w3": 5}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from sqlalchemy import text
 
@@ -36,6 +38,20 @@ def test_ranks_by_bm25_and_reports_matched_terms(runtime: Runtime, store) -> Non
     assert [h.id for h in hits] == ["c", "a"]  # c has the rarer term twice
     assert hits[0].score > hits[1].score > 0
     assert hits[0].matched == ("定期購入", "解約")
+
+
+def _bm25(tf: int, df: int, n: int, dl: int, avgdl: float) -> float:
+    """Reference BM25 as SQLite FTS5 computes it (k1=1.2, b=0.75; the document length counts the
+    SQLite store's two meta tokens, so both stores add 2)."""
+    idf = max(math.log((n - df + 0.5) / (df + 0.5)), 1e-6)
+    return idf * tf * 2.2 / (tf + 1.2 * (1 - 0.75 + 0.75 * (dl + 2) / (avgdl + 2)))
+
+
+def test_scores_are_fts5_bm25_on_both_stores(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
+    hits = {h.id: h.score for h in _search(runtime, store, ["定期購入", "解約"])}
+    n, avgdl = 12, (4 * 4 + 8 * 3) / 12
+    assert hits["c"] == pytest.approx(_bm25(2, 2, n, 4, avgdl) + _bm25(1, 2, n, 4, avgdl), rel=1e-9)
+    assert hits["a"] == pytest.approx(_bm25(1, 2, n, 4, avgdl) * 2, rel=1e-9)
 
 
 def test_filters_by_kind_center_and_excluded_ids(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]

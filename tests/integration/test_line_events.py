@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from channels.line.handlers import RETRACTED_BODY
 from channels.line.jobs import sweep
+from channels.line.messages import format_hours
 from channels.line.webhook import accept_events
 from config.settings import Settings
 from config.wiring import Runtime, build_runtime, set_runtime
@@ -28,7 +29,7 @@ from crm.models import (
     utcnow,
 )
 from tests.conftest import _reset_database
-from tests.factories import make_center
+from tests.factories import ALWAYS_OPEN, make_center
 from tests.fakes.line_server import FakeLineServer, fixture_event, line_settings
 
 USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
@@ -184,7 +185,8 @@ def test_follow_creates_the_contact_and_greets_by_reply(
     (reply,) = line.replies()
     assert reply.body["replyToken"] == "rt-follow"
     greeting = reply.body["messages"][0]["text"]
-    assert "みなと市消費生活センター" in greeting and "個人情報" in greeting and "09:00" in greeting
+    assert "みなと市消費生活センター" in greeting and "個人情報" in greeting
+    assert format_hours(ALWAYS_OPEN) in greeting  # the center's opening hours (factory: around the clock)
     assert line.pushes() == []
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from config.wiring import Runtime
 from crm.models import Center, Contact, Message, Ticket, TicketStatus, utcnow
 from routing import jobs, presence, service
-from routing.models import Offer, PresenceStatus
+from routing.models import Offer, PresenceStatus, RoutingLog
 from tests.factories import make_center, make_user, receive
 
 ALWAYS = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
@@ -80,21 +80,19 @@ def test_one_after_hours_answer_however_many_messages_arrive(runtime: Runtime, s
 
 def test_after_hours_answer_again_in_the_next_closed_period(runtime: Runtime, session: Session) -> None:
     city = make_center(session, "weekdays", hours=WEEK, closed_dates=[])
-    result = receive(session, city, "相談です", sender="Uweekend")
-    session.commit()
+    ticket = lost_ticket(session, city, age=timedelta(0))  # no event: only the calls below route it
     friday_night = datetime(2026, 4, 10, 11, 0, tzinfo=UTC)  # 20:00 JST, closed until Monday 09:00
     saturday = friday_night + timedelta(hours=12)
     monday_night = datetime(2026, 4, 13, 11, 0, tzinfo=UTC)
     answered = []
     for at in (friday_night, saturday, monday_night, monday_night + timedelta(hours=1)):
-        r = service.enqueue_ticket(session, ticket_id=result.ticket_id, now=at)
+        r = service.enqueue_ticket(session, ticket_id=ticket.id, now=at)  # type: ignore[arg-type]
         session.commit()
         assert r.after_hours_text
-        answered.append(
-            len(
-                session.exec(
-                    select(Message).where(Message.ticket_id == result.ticket_id, col(Message.kind) == "auto")
-                ).all()
+        logs = session.exec(
+            select(RoutingLog).where(
+                RoutingLog.ticket_id == ticket.id, RoutingLog.kind == service.AFTER_HOURS_ANSWER
             )
-        )
+        ).all()
+        answered.append(len(logs))
     assert answered == [1, 1, 2, 2]  # Friday night + weekend is one closed period, Monday night another
