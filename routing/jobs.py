@@ -76,11 +76,25 @@ def release_on_resolve(event: dict[str, Any]) -> None:
     dispatch(int(event["center_id"]))
 
 
+DISPATCH_RETRY_SECONDS = 1.0
+
+
 def dispatch(center_id: int) -> None:
-    """Offer queued tickets of one center to whoever has capacity."""
+    """Offer queued tickets of one center to whoever has capacity.
+
+    If another process is dispatching this center right now (PostgreSQL advisory lock), its
+    snapshot may predate the capacity that triggered this job, so try again shortly (one pending
+    retry per center) instead of leaving the work to the 30 s sweep.
+    """
     runtime = get_runtime()
     with session_scope(runtime.engine) as session:
-        service.dispatch_center(session, center_id=center_id, settings=runtime.settings)
+        busy = not store.try_lock_center(session, center_id)  # re-entrant within this transaction
+        if not busy:
+            service.dispatch_center(session, center_id=center_id, settings=runtime.settings)
+    if busy:
+        runtime.jobs.enqueue(
+            dispatch, center_id, job_id=f"routing-dispatch-{center_id}", delay=DISPATCH_RETRY_SECONDS
+        )
 
 
 def expire_offers() -> int:

@@ -8,10 +8,12 @@ import multiprocessing as mp
 import os
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from config.wiring import Runtime
+from routing import jobs, service, store
 from routing.hammer import check_invariants, seed_world, worker
+from routing.models import Offer
 
 pytestmark = [
     pytest.mark.postgres,
@@ -46,3 +48,27 @@ def test_four_processes_never_double_assign_or_overfill(
     assert inv["assigned"] == 40 * 3  # every seat filled, none twice
     assert sum(r.get("accepted", 0) for r in results) == 120
     assert all(r.get("offers", 0) + r.get("accepted", 0) > 0 for r in results)  # all four took part
+
+
+def test_one_dispatcher_per_center_while_other_centers_dispatch(runtime: Runtime, session: Session) -> None:
+    """The advisory lock: a second process skips a center being dispatched (and the job retries
+    shortly), while another center dispatches in parallel; capacity is still respected after."""
+    a = seed_world(session, counselors=2, tickets=3, capacity=1, code="center-a")
+    b = seed_world(session, counselors=2, tickets=3, capacity=1, code="center-b")
+    settings = runtime.settings
+    with Session(runtime.engine) as holder:
+        assert store.try_lock_center(holder, a)
+        with Session(runtime.engine) as other:
+            assert service.dispatch_center(other, center_id=a, settings=settings) == []
+            assert len(service.dispatch_center(other, center_id=b, settings=settings)) == 2
+            other.commit()
+        jobs.dispatch(a)  # busy: nothing now, a retry is scheduled
+        session.expire_all()
+        assert session.exec(select(Offer).where(Offer.center_id == a)).all() == []
+        holder.rollback()
+    runtime.jobs.run_delayed_now()
+    runtime.jobs.drain()
+    session.expire_all()
+    assert len(session.exec(select(Offer).where(Offer.center_id == a)).all()) == 2
+    inv = check_invariants(session)
+    assert inv["double_assignments"] == 0 and inv["capacity_violations"] == 0
