@@ -205,20 +205,18 @@ class RQJobs:
             log.debug("job %s already queued", rq_id)
 
     def _claim_id(self, job_id: str) -> str | None:
-        from rq.exceptions import NoSuchJobError
         from rq.job import Job, JobStatus
 
         rq_id = safe_job_id(job_id)
-        try:
-            existing = Job.fetch(rq_id, connection=self.redis, serializer=self.serializer)
-        except NoSuchJobError:
+        raw = self.redis.hget(Job.key_for(rq_id), "status")  # one field, not the whole job
+        if raw is None:
             return rq_id
-        status = existing.get_status(refresh=False)
+        status = raw.decode() if isinstance(raw, bytes) else str(raw)
         if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.CREATED):
             return None
         if status == JobStatus.STARTED:
             return f"{rq_id}-{uuid.uuid4().hex[:8]}"
-        existing.delete()
+        Job.fetch(rq_id, connection=self.redis, serializer=self.serializer).delete()
         return rq_id
 
     def drain(self, timeout: float = 30.0) -> None:

@@ -70,7 +70,7 @@ def register_extension(fn: Callable[[Runtime], None]) -> Callable[[Runtime], Non
 
 def build_runtime(settings: Settings) -> Runtime:
     """Build (but do not start) everything the process needs, and make it the current runtime."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, durable=settings.env != "test")
     redis = None
     jobs: Jobs
     live: LocalBroadcaster

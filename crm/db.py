@@ -12,8 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
-    """Build an engine; SQLite gets WAL, foreign keys and a busy timeout so threads can share it."""
+def make_engine(database_url: str, *, durable: bool = True, **kwargs: Any) -> Engine:
+    """Build an engine; SQLite gets WAL, foreign keys and a busy timeout so threads can share it.
+
+    ``durable`` (SQLite): synchronous=FULL, so a commit survives a power loss, not only a process
+    crash. Test suites pass False (NORMAL) for speed.
+    """
     if database_url.startswith("sqlite"):
         path = database_url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -28,7 +32,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
