@@ -242,14 +242,7 @@ def create_offer(
     touch(ticket, now)
     session.add(ticket)
     session.flush()
-    emit(
-        session,
-        "offered",
-        ticket=ticket,
-        user_id=user_id,
-        detail={"offer_id": offer.id, "expires_at": offer.expires_at.isoformat(), "reason": reason},
-        log=reason,
-    )
+    _emit_offered(session, offer, ticket, user_id, reason)
     return offer
 
 
@@ -323,12 +316,16 @@ def create_offers(
     session.add_all([t for t, _, _ in picks])
     session.flush()
     for offer, (ticket, user_id, reason) in zip(made, picks, strict=True):
-        emit(
-            session,
-            "offered",
-            ticket=ticket,
-            user_id=user_id,
-            detail={"offer_id": offer.id, "expires_at": offer.expires_at.isoformat(), "reason": reason},
-            log=reason,
-        )
+        _emit_offered(session, offer, ticket, user_id, reason)
     return made
+
+
+def _emit_offered(session: Session, offer: Offer, ticket: Ticket, user_id: int, reason: str) -> None:
+    emit(
+        session,
+        "offered",
+        ticket=ticket,
+        user_id=user_id,
+        detail={"offer_id": offer.id, "expires_at": offer.expires_at.isoformat(), "reason": reason},
+        log=reason,
+    )

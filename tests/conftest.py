@@ -25,6 +25,7 @@ from sqlmodel import Session
 from config.settings import Settings
 from config.wiring import Runtime, build_runtime, set_runtime
 from crm.schema import load_models, migrate
+from tests.fakes.line_server import FakeLineServer
 
 TEST_SECRET = "test-secret-key-" + "x" * 32
 
@@ -144,6 +145,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.01)
     return predicate()
+
+
+@pytest.fixture
+def line() -> Iterator[FakeLineServer]:
+    """A local server that answers like the LINE Messaging API and records what the SDK sent."""
+    with FakeLineServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -32,12 +32,6 @@ USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 
 
 @pytest.fixture
-def line() -> Iterator[FakeLineServer]:
-    with FakeLineServer() as server:
-        yield server
-
-
-@pytest.fixture
 def line_client(migrated: Settings, line: FakeLineServer) -> Iterator[TestClient]:
     app = create_app(
         line_settings(migrated, line, line_center_code="LINE01", max_body_bytes=200_000), run_jobs=False

@@ -36,12 +36,6 @@ LIMIT = 12_000_000
 
 
 @pytest.fixture
-def line() -> Iterator[FakeLineServer]:
-    with FakeLineServer() as server:
-        yield server
-
-
-@pytest.fixture
 def rt(migrated: Settings, line: FakeLineServer) -> Iterator[Runtime]:
     runtime = build_runtime(line_settings(migrated, line, line_max_attachment_bytes=LIMIT))
     _reset_database(runtime)

@@ -36,12 +36,6 @@ USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 
 
 @pytest.fixture
-def line() -> Iterator[FakeLineServer]:
-    with FakeLineServer() as server:
-        yield server
-
-
-@pytest.fixture
 def rt(migrated: Settings, line: FakeLineServer) -> Iterator[Runtime]:
     runtime = build_runtime(line_settings(migrated, line, line_center_code="LINE01"))
     _reset_database(runtime)

@@ -29,12 +29,6 @@ USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 
 
 @pytest.fixture
-def line() -> Iterator[FakeLineServer]:
-    with FakeLineServer() as server:
-        yield server
-
-
-@pytest.fixture
 def adapter(line: FakeLineServer, tmp_path: Path) -> Iterator[LineAdapter]:
     a = LineAdapter(line_settings(Settings(env="test", data_dir=tmp_path), line))
     yield a
