@@ -32,6 +32,7 @@ from crm.models import (
 )
 from crm.schema import migrate
 from crm.security import hash_password
+from routing.calendar import validate_hours
 
 DEMO_PASSWORD = "madoguchi-demo"
 JST = timezone(timedelta(hours=9))
@@ -87,6 +88,10 @@ def _load_centers(session: Session, rows: list[dict[str, Any]]) -> dict[str, Cen
         "backup_rules",
     )
     for row in rows:
+        try:
+            validate_hours(row.get("hours") or {})
+        except ValueError as exc:
+            raise ValueError(f"center {row['code']}: {exc}") from exc
         center = centers.get(row["code"]) or Center(
             code=row["code"], name=row["name"], prefecture=row["prefecture"]
         )

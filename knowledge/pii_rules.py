@@ -9,7 +9,8 @@ knowledge.pii on the NFKC text; each rule returns (start, end, type) tuples).
 * person names: after 名義/名義人/口座名義/受取人/氏名/名前 (kana or romaji, with a space between
   family and given name); the account holder written right after an account number; the person
   in "私は〇〇です", "妻は〇〇", "娘(〇〇、", "〇〇と申します/って言います"; an e-mail signature
-  line "〇〇より".
+  line "〇〇より". "娘(〇〇、<age, grade or date>" is a name even when 〇〇 is a hiragana common noun
+  (ひなた, さくら, みなと): that bracket is how people introduce a family member.
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ KIN = r"(?:私|わたし|妻|夫|主人|娘|息子|母|父|祖母|祖父|兄|姉
 KIN_NAME_RE = re.compile(
     rf"{KIN}(?:の名前)?(?:は|:|\(|、)\s*([\u4e00-\u9fff\u3041-\u3093\u30a1-\u30fa\u30fc]{{1,5}}?)(?=[、,)]|です|でした|と申|。)"
 )
+AGE_OR_DATE = rf"(?:[0-9]|{ERA}|小学|中学|高校|大学|高[0-9]|中[0-9]|小[0-9])"
+KIN_BRACKET_RE = re.compile(
+    rf"{KIN}\(\s*([\u4e00-\u9fff\u3041-\u3093\u30a1-\u30fa\u30fc]{{1,6}}?)\s*[、,]\s*{AGE_OR_DATE}"
+)
+HIRAGANA_NAME_RE = re.compile(r"[\u3041-\u3093\u30fc]{2,5}")
 SELF_INTRO_RE = re.compile(
     r"(?<![\u4e00-\u9fff\u30a1-\u30fa\u30fc々])([\u4e00-\u9fff\u30a1-\u30fa\u30fc]{1,6}(?:\s[\u4e00-\u9fff\u30a1-\u30fa\u30fc]{1,6})?)\s?(?:と申します|と申す|って言います|と言います|といいます|っていいます)"
 )
@@ -130,6 +136,10 @@ def names(norm: str, is_common_word: Callable[[str], bool]) -> list[Span]:
             cand = m.group(1).strip()
             if cand and not cand.endswith(ROLE_ENDINGS) and not is_common_word(cand):
                 out.append((m.start(1), m.end(1), "name"))
+    for m in KIN_BRACKET_RE.finditer(norm):
+        cand = m.group(1)
+        if HIRAGANA_NAME_RE.fullmatch(cand) or not is_common_word(cand) and not cand.endswith(ROLE_ENDINGS):
+            out.append((m.start(1), m.end(1), "name"))
     return out
 
 

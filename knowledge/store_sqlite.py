@@ -193,7 +193,8 @@ class SqliteFtsStore:
         if len(chosen) == 1 or sum(df[t] for t in chosen) <= self.exact_postings:
             return self._top(conn, fts_query(chosen) + flt, limit)
         found: dict[int, float] = {}
-        floor = float("-inf")  # FTS5 bm25 is negative (lower = better); later, weaker steps never outrank earlier ones
+        # FTS5 bm25 is negative (lower = better); later, weaker steps never outrank earlier ones.
+        floor = float("-inf")
         steps = [chosen[:m] for m in range(len(chosen), 1, -1)][:MAX_AND_STEPS]
         budget: list[str] = []
         for t in chosen:  # the rarest terms whose postings fit the exact budget (at least one)

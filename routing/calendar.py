@@ -4,10 +4,12 @@ Data, not code, decides (DOMAIN.md §1, §8):
 
 * ``Center.hours``: ``{"mon": [["09:00", "17:00"]], ..., "sat": [], "holiday": [["10:00", "16:00"]]}``.
   A weekday key that is missing or empty means closed; on a public holiday the ``"holiday"`` key
-  applies (missing = closed on holidays).
+  applies (missing = closed on holidays). Times are ``HH:MM`` or ``HH:MM:SS``; ``"24:00"`` ends an
+  interval at midnight, so ``[["00:00", "24:00"]]`` is open all day.
 * Japanese public holidays come from ``holidays.Japan`` (振替休日 and 国民の休日 included).
-* ``Center.closed_dates``: ISO dates (``"2026-05-07"``) or yearly ``"MM-DD"`` entries.
-* :data:`HOTLINE_CLOSED_DAYS`: 188's 年末年始 closure 12/29–1/3, applied to every center.
+* ``Center.closed_dates``: ISO dates (``"2026-05-07"``) or yearly ``"MM-DD"`` entries. 188's
+  年末年始 closure is such data (:data:`YEAR_END_CLOSURE`, ``12-29`` … ``01-03``), put on each center
+  that observes it, never applied by code.
 * ``Center.backup_rules``: per day type, the code of the center that takes over
   (``{"sat": "tokyo", "sun": "kokusen", "holiday": "kokusen", "after_hours": "kokusen",
   "busy": "kokusen", "busy_wait_seconds": 180}``); without a rule the chain goes to the parent
@@ -29,7 +31,9 @@ from zoneinfo import ZoneInfo
 import holidays
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HOTLINE_CLOSED_DAYS = ("12-29", "12-30", "12-31", "01-01", "01-02", "01-03")  # 188 年末年始
+# 188's 年末年始 (DOMAIN.md §1): the yearly entries a center puts in its closed_dates to observe it.
+YEAR_END_CLOSURE = ("12-29", "12-30", "12-31", "01-01", "01-02", "01-03")
+DAY_SECONDS = 24 * 3600
 
 
 class CenterLike(Protocol):
@@ -60,10 +64,9 @@ def local_time(center: CenterLike, at: datetime) -> datetime:
 
 
 def is_closed_day(center: CenterLike, day: date) -> bool:
-    """Closed all day: 年末年始 or one of the center's own closed dates."""
-    md = day.strftime("%m-%d")
+    """Closed all day: one of the center's closed dates (ISO or yearly ``MM-DD``, 年末年始 included)."""
     own = set(center.closed_dates or ())
-    return md in HOTLINE_CLOSED_DAYS or md in own or day.isoformat() in own
+    return day.strftime("%m-%d") in own or day.isoformat() in own
 
 
 def day_type(center: CenterLike, day: date) -> str:
@@ -76,21 +79,44 @@ def day_type(center: CenterLike, day: date) -> str:
     return wd if wd in ("sat", "sun") else "weekday"
 
 
-def _intervals(center: CenterLike, day: date) -> list[tuple[time, time]]:
+def clock_seconds(value: str) -> int:
+    """Seconds after midnight for ``HH:MM[:SS]`` (``"24:00"`` = end of day); ValueError otherwise."""
+    parts = value.split(":") if isinstance(value, str) else []
+    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
+        raise ValueError(f"opening hours time {value!r} is not HH:MM or HH:MM:SS")
+    h, m, s = (int(p) for p in (*parts, "00")[:3])
+    if m > 59 or s > 59 or h * 3600 + m * 60 + s > DAY_SECONDS:
+        raise ValueError(f"opening hours time {value!r} is outside 00:00-24:00")
+    return h * 3600 + m * 60 + s
+
+
+def validate_hours(hours: dict[str, Any]) -> None:
+    """Raise ValueError naming the first bad key, time or interval in a center's ``hours``."""
+    allowed = (*WEEKDAYS, "holiday")
+    for key, intervals in (hours or {}).items():
+        if key not in allowed:
+            raise ValueError(f"opening hours key {key!r} is not one of {', '.join(allowed)}")
+        for interval in intervals or []:
+            if not isinstance(interval, list | tuple) or len(interval) != 2:
+                raise ValueError(f"opening hours for {key} need [start, end] pairs, got {interval!r}")
+            start, end = (clock_seconds(t) for t in interval)
+            if start >= end:
+                raise ValueError(f"opening hours for {key}: {interval[0]} is not before {interval[1]}")
+
+
+def _intervals(center: CenterLike, day: date) -> list[tuple[int, int]]:
+    """The day's opening intervals as seconds after local midnight (end exclusive)."""
     kind = day_type(center, day)
     if kind == "closed":
         return []
     key = "holiday" if kind == "holiday" else WEEKDAYS[day.weekday()]
-    out = []
-    for start, end in (center.hours or {}).get(key) or []:
-        out.append((time.fromisoformat(start), time.fromisoformat(end)))
-    return out
+    return [(clock_seconds(start), clock_seconds(end)) for start, end in (center.hours or {}).get(key) or []]
 
 
 def is_open(center: CenterLike, at: datetime) -> bool:
     """True if the center takes contacts at ``at`` (start inclusive, end exclusive)."""
     local = local_time(center, at)
-    now = local.time()
+    now = local.hour * 3600 + local.minute * 60 + local.second
     return any(start <= now < end for start, end in _intervals(center, local.date()))
 
 
@@ -100,7 +126,7 @@ def next_opening(center: CenterLike, at: datetime, horizon_days: int = 14) -> da
     for offset in range(horizon_days + 1):
         day = local.date() + timedelta(days=offset)
         for start, _end in _intervals(center, day):
-            opening = datetime.combine(day, start, tzinfo=local.tzinfo)
+            opening = datetime.combine(day, time(), tzinfo=local.tzinfo) + timedelta(seconds=start)
             if opening > local:
                 return opening
     return None

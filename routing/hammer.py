@@ -25,7 +25,7 @@ from crm.models import Center, Contact, Role, Ticket, TicketStatus, User
 from routing import offers, service, store
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus
 
-ALWAYS_OPEN = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
+ALWAYS_OPEN = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
 
 
 def seed_world(

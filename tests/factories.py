@@ -16,7 +16,7 @@ from crm.security import hash_password
 PASSWORD = "correct-horse-battery"
 _seq = itertools.count(1)
 _PASSWORD_HASH: str | None = None
-ALWAYS_OPEN = {d: [["00:00", "23:59:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
+ALWAYS_OPEN = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
 
 
 def make_center(session: Session, code: str | None = None, **fields: Any) -> Center:

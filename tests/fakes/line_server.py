@@ -11,12 +11,14 @@ Endpoints: push, reply, profile, loading animation, message content, leave group
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -66,12 +68,13 @@ def utf16_len(text: str) -> int:
 class FakeLineServer:
     """``with FakeLineServer() as line: ...`` — a threaded server on 127.0.0.1, port chosen by the OS."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, port: int = 0, on_request: Any = None) -> None:
         self.token = token
+        self.on_request = on_request  # called with each Recorded (the command-line mode prints them)
         self.state = FakeLineState()
         self.lock = threading.Lock()
         self._ids = itertools.count(100000000000)
-        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = _QuietServer(("127.0.0.1", port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-line", daemon=True
@@ -157,8 +160,11 @@ class FakeLineServer:
             except ValueError:
                 body = {"_unparsed": raw[:200].decode("utf-8", "replace")}
         status, payload, ctype = self._route(method, path, headers, body)
+        recorded = Recorded(method, path, headers, body, status)
         with self.lock:
-            self.state.requests.append(Recorded(method, path, headers, body, status))
+            self.state.requests.append(recorded)
+        if self.on_request is not None:
+            self.on_request(recorded)
         return status, payload, ctype
 
     def _route(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any, str]:
@@ -345,3 +351,66 @@ def line_settings(base: Any, server: FakeLineServer, **extra: Any) -> Any:
             **extra,
         }
     )
+
+
+def text_event(user_id: str, text: str) -> dict[str, Any]:
+    """A fresh LINE text message event from ``user_id`` (new ids each call)."""
+    n = time.time_ns()
+    return {
+        "type": "message",
+        "mode": "active",
+        "timestamp": n // 1_000_000,
+        "source": {"type": "user", "userId": user_id},
+        "webhookEventId": f"01LOCAL{n}",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": f"local-reply-{n}",
+        "message": {"id": str(n // 1000), "type": "text", "quoteToken": f"q{n}", "text": text},
+    }
+
+
+def _print_request(r: Recorded) -> None:
+    texts = (
+        [m.get("text", m.get("type")) for m in (r.body or {}).get("messages", [])]
+        if isinstance(r.body, dict)
+        else []
+    )
+    print(f"{r.status} {r.method} {r.path} {' | '.join(map(str, texts))}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Try LINE locally: ``serve`` stands in for LINE's API; ``send`` posts a signed text event."""
+    import argparse
+    import urllib.error
+    import urllib.request
+
+    ap = argparse.ArgumentParser(prog="python -m tests.fakes.line_server", description=main.__doc__)
+    sub = ap.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="answer like the LINE Messaging API and print what arrives")
+    serve.add_argument("--port", type=int, default=8090)
+    send = sub.add_parser("send", help="post a signed text event to a Madoguchi webhook")
+    send.add_argument("text")
+    send.add_argument("--user", default="U4af4980629000000000000000000local")
+    send.add_argument("--to", default="http://127.0.0.1:8000/channels/line/webhook")
+    send.add_argument("--secret", default=SECRET)
+    args = ap.parse_args(argv)
+    if args.command == "serve":
+        server = FakeLineServer(port=args.port, on_request=_print_request)
+        print(f"LINE stand-in on {server.url} (token {TOKEN!r}, channel secret {SECRET!r}); Ctrl-C stops")
+        with contextlib.suppress(KeyboardInterrupt):
+            server._httpd.serve_forever()
+        return 0
+    body = webhook_body(text_event(args.user, args.text))
+    request = urllib.request.Request(
+        args.to, data=body, headers=signed_headers(body, args.secret), method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            print(response.status, response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        print(exc.code, exc.read().decode("utf-8"))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

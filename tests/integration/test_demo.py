@@ -12,7 +12,9 @@ from knowledge.models import KnowledgeDocument
 
 
 def _counts(session: Session) -> tuple[int, int, int, int]:
-    return tuple(session.exec(select(func.count()).select_from(m)).one() for m in (Center, User, Ticket, Message))  # type: ignore[return-value]
+    return tuple(
+        session.exec(select(func.count()).select_from(m)).one() for m in (Center, User, Ticket, Message)
+    )  # type: ignore[return-value]
 
 
 def test_demo_loads_once_and_its_users_can_log_in(runtime: Runtime) -> None:
@@ -22,7 +24,9 @@ def test_demo_loads_once_and_its_users_can_log_in(runtime: Runtime) -> None:
         first = _counts(session)
         cases = read_demo_file("cases.jsonl")
         assert first[0] >= 4 and first[1] >= 5 and first[2] == len(cases) >= 200
-        closed = session.exec(select(func.count()).select_from(Ticket).where(Ticket.status == TicketStatus.CLOSED)).one()
+        closed = session.exec(
+            select(func.count()).select_from(Ticket).where(Ticket.status == TicketStatus.CLOSED)
+        ).one()
         scenarios = {c["scenario"] for c in cases}
         assert len(cases) - closed == len(scenarios)  # one open consultation per scenario
         counselor = authenticate(session, "tanaka", DEMO_PASSWORD)

@@ -13,9 +13,8 @@ from config.wiring import Runtime
 from crm.models import Center, Contact, Message, Ticket, TicketStatus, utcnow
 from routing import jobs, presence, service
 from routing.models import Offer, PresenceStatus, RoutingLog
-from tests.factories import make_center, make_user, receive
+from tests.factories import ALWAYS_OPEN, make_center, make_user, receive
 
-ALWAYS = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
 WEEK = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
@@ -33,7 +32,7 @@ def lost_ticket(session: Session, center: Center, *, age: timedelta, **fields: A
 
 
 def test_sweep_routes_tickets_whose_event_was_lost(runtime: Runtime, session: Session) -> None:
-    center = make_center(session, "open24", hours=ALWAYS, closed_dates=[])
+    center = make_center(session, "open24", hours=ALWAYS_OPEN, closed_dates=[])
     counselor = make_user(session, center, "yamada")
     presence.set_presence(session, user=counselor, status=PresenceStatus.AVAILABLE)
     runtime.jobs.drain()
@@ -53,7 +52,7 @@ def test_sweep_routes_tickets_whose_event_was_lost(runtime: Runtime, session: Se
 
 
 def test_sweep_queues_lost_tickets_even_when_nobody_is_online(runtime: Runtime, session: Session) -> None:
-    center = make_center(session, "open24b", hours=ALWAYS, closed_dates=[])
+    center = make_center(session, "open24b", hours=ALWAYS_OPEN, closed_dates=[])
     stale = lost_ticket(session, center, age=timedelta(minutes=5))
     jobs.sweep_new_tickets()
     session.expire_all()

@@ -8,7 +8,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from crm.models import Center
-from routing.calendar import after_hours_text, day_type, is_open, next_opening, resolve_handling_center
+from routing.calendar import (
+    YEAR_END_CLOSURE,
+    after_hours_text,
+    day_type,
+    is_open,
+    next_opening,
+    resolve_handling_center,
+    validate_hours,
+)
 
 JST = ZoneInfo("Asia/Tokyo")
 WEEK = {d: [["09:00", "16:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -24,6 +32,7 @@ KOKUSEN = Center(
         "sun": [["10:00", "16:00"]],
         "holiday": [["10:00", "16:00"]],
     },
+    closed_dates=list(YEAR_END_CLOSURE),
 )
 PREF = Center(
     code="tokyo",
@@ -32,6 +41,7 @@ PREF = Center(
     level="prefectural",
     parent_code="kokusen",
     hours={**{d: [["09:00", "17:00"]] for d in WEEK}, "sat": [["09:00", "17:00"]]},
+    closed_dates=list(YEAR_END_CLOSURE),
     backup_rules={"sun": "kokusen", "holiday": "kokusen", "after_hours": "kokusen"},
 )
 CITY = Center(
@@ -41,7 +51,7 @@ CITY = Center(
     level="municipal",
     parent_code="tokyo",
     hours=WEEK,
-    closed_dates=["2026-06-15"],
+    closed_dates=[*YEAR_END_CLOSURE, "2026-06-15"],
     backup_rules={"sat": "tokyo", "sun": "kokusen", "holiday": "kokusen"},
 )
 CENTERS = {c.code: c for c in (KOKUSEN, PREF, CITY)}
@@ -88,9 +98,47 @@ def test_hours_edges_and_timezone() -> None:
 
 
 def test_yearly_closed_date_and_next_opening() -> None:
-    center = Center(code="x", name="X", prefecture="東京都", hours=WEEK, closed_dates=["05-07"])
+    center = Center(
+        code="x", name="X", prefecture="東京都", hours=WEEK, closed_dates=["05-07", *YEAR_END_CLOSURE]
+    )
     assert not is_open(center, at("2027-05-07 10:00"))
     assert next_opening(center, at("2026-12-28 17:00")) == at("2027-01-04 09:00")
+
+
+def test_year_end_is_data_a_center_may_stay_open() -> None:
+    # A center that does not list 年末年始 in its closed dates takes contacts on 12/30.
+    center = Center(code="x", name="X", prefecture="東京都", hours=WEEK)
+    assert is_open(center, at("2026-12-30 10:00"))
+    assert day_type(center, at("2026-12-30 10:00").date()) == "weekday"
+
+
+def test_24_00_keeps_a_center_open_until_midnight() -> None:
+    all_day = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday")}
+    center = Center(code="x", name="X", prefecture="東京都", hours=all_day)
+    assert is_open(center, at("2026-04-08 23:59")) and is_open(
+        center, at("2026-04-08 23:59").replace(second=59)
+    )
+    assert is_open(center, at("2026-04-09 00:00"))
+    late = Center(code="y", name="Y", prefecture="東京都", hours={"mon": [["18:00", "24:00"]]})
+    assert next_opening(late, at("2026-04-06 10:00")) == at("2026-04-06 18:00")
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [
+        ({"monday": [["09:00", "17:00"]]}, "'monday' is not one of"),
+        ({"mon": [["9:00", "17:00"]]}, "'9:00' is not HH:MM"),
+        ({"mon": [["09:00", "24:30"]]}, "outside 00:00-24:00"),
+        ({"mon": [["09:60", "17:00"]]}, "outside 00:00-24:00"),
+        ({"mon": [["17:00", "09:00"]]}, "17:00 is not before 09:00"),
+        ({"mon": [["09:00"]]}, "need [start, end] pairs"),
+        ({"mon": [[9, 17]]}, "is not HH:MM"),
+    ],
+)
+def test_bad_hours_are_refused_with_the_reason(hours: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message.replace("[", r"\[")):
+        validate_hours(hours)
+    validate_hours({"mon": [["09:00", "12:00"], ["13:00", "24:00"]], "holiday": []})  # a good one passes
 
 
 def test_after_hours_text_names_center_and_reopening() -> None:
