@@ -170,3 +170,25 @@ def test_line_conversation_round_trip(line_client: TestClient, line: FakeLineSer
         assert s.exec(select(func.count()).select_from(ContactIdentity)).one() == 1
         assert {m.ticket_id for m in s.exec(select(Message)).all()} == {ticket_id}
         assert s.exec(select(ContactIdentity)).one().contact_id == contact_id
+
+
+def test_readme_send_command_posts_a_signed_event_over_http(
+    migrated: Settings, line: FakeLineServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m tests.fakes.line_server send ...` (README: try a conversation locally)."""
+    from tests.fakes.line_server import main
+    from tests.live_server import serve
+
+    app = create_app(line_settings(migrated, line, line_center_code="LINE01"), run_jobs=False)
+    with serve(app) as base:
+        rt: Runtime = app.state.runtime
+        _reset_database(rt)
+        with Session(rt.engine) as s:
+            make_center(s, "LINE01")
+        assert main(["send", "解約したいのに電話がつながりません", "--to", base + URL]) == 0
+        assert '"stored":1' in capsys.readouterr().out
+        assert main(["send", "偽物", "--to", base + URL, "--secret", "not-the-channel-secret"]) == 1
+        assert "signature check failed" in capsys.readouterr().out
+        with Session(rt.engine) as s:
+            events = s.exec(select(InboundEvent)).all()
+        assert len(events) == 1 and "解約したいのに" in json.loads(events[0].raw)["message"]["text"]
