@@ -19,6 +19,8 @@ K1 = 1.2
 B = 0.75
 MAX_QUERY_TERMS = 24  # the rarest terms of a long query; common ones add little and cost much
 POSTINGS_BUDGET = 30_000  # stop adding (ever more common) query terms once this many postings are read
+EXACT_POSTINGS = 8_000  # below this many postings, OR-all-terms (exact BM25) is cheap enough
+MAX_AND_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,29 @@ def choose_terms(terms: Sequence[str], df: dict[str, int], n_docs: int) -> list[
         chosen.append(t)
         postings += df[t]
     return chosen
+
+
+def is_exact(chosen: Sequence[str], df: dict[str, int], exact_postings: int) -> bool:
+    """True when one OR over all chosen terms (exact BM25) is cheap enough to run."""
+    return len(chosen) == 1 or sum(df[t] for t in chosen) <= exact_postings
+
+
+def and_first_steps(
+    chosen: Sequence[str], df: dict[str, int], exact_postings: int
+) -> list[tuple[list[str], bool]]:
+    """The large-index plan shared by both stores, as ``(terms, all_required)`` steps run in order
+    until ``k`` hits: documents with all chosen terms, then with the rarest ``m`` of them for
+    decreasing ``m``; last, an OR of the rarest terms whose postings fit ``exact_postings`` (at
+    least one)."""
+    steps: list[tuple[list[str], bool]] = [(list(chosen[:m]), True) for m in range(len(chosen), 1, -1)][
+        :MAX_AND_STEPS
+    ]
+    budget: list[str] = []
+    for t in chosen:
+        if budget and sum(df[x] for x in budget) + df[t] > exact_postings:
+            break
+        budget.append(t)
+    return [*steps, (budget, False)]
 
 
 def idf(n_docs: int, df: int) -> float:

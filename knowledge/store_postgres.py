@@ -31,11 +31,21 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from knowledge.index import K1, B, Hit, IndexDoc, SearchFilters, choose_terms, clean_terms, idf
+from knowledge.index import (
+    EXACT_POSTINGS,
+    K1,
+    B,
+    Hit,
+    IndexDoc,
+    SearchFilters,
+    and_first_steps,
+    choose_terms,
+    clean_terms,
+    idf,
+    is_exact,
+)
 
 MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
-EXACT_POSTINGS = 8_000  # as the SQLite store: below this many postings, OR-all-terms is cheap enough
-MAX_AND_STEPS = 4
 META_TOKENS = 2  # FTS5 counts the SQLite store's meta tokens (kind, center) in the document length
 
 # idf per chosen term, average document length, the filters' SQL and their parameters
@@ -213,17 +223,12 @@ class PostgresStore:
         self, conn: Connection, chosen: list[str], df: dict[str, int], limit: int, ctx: _Context
     ) -> list[_Row]:
         """Mirror of SqliteFtsStore._ranked_rows (exact OR, else AND-first then the exact budget)."""
-        if len(chosen) == 1 or sum(df[t] for t in chosen) <= self.exact_postings:
+        if is_exact(chosen, df, self.exact_postings):
             return self._top(conn, chosen, "|", limit, ctx)
         found: dict[str, tuple[float, list[str]]] = {}
         floor = float("inf")  # later (weaker) steps never outrank earlier ones
-        steps = [chosen[:m] for m in range(len(chosen), 1, -1)][:MAX_AND_STEPS]
-        budget: list[str] = []
-        for t in chosen:  # the rarest terms whose postings fit the exact budget (at least one)
-            if budget and sum(df[x] for x in budget) + df[t] > self.exact_postings:
-                break
-            budget.append(t)
-        for terms, op in [*((s, "&") for s in steps), (budget, "|")]:
+        for terms, all_required in and_first_steps(chosen, df, self.exact_postings):
+            op = "&" if all_required else "|"
             rows = self._top(conn, terms, op, limit, ctx)
             new = [(d, min(score, floor), ts) for d, score, ts in rows if d not in found]
             found.update((d, (score, ts)) for d, score, ts in new[: limit - len(found)])

@@ -28,11 +28,18 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from knowledge.index import Hit, IndexDoc, SearchFilters, choose_terms, clean_terms
+from knowledge.index import (
+    EXACT_POSTINGS,
+    Hit,
+    IndexDoc,
+    SearchFilters,
+    and_first_steps,
+    choose_terms,
+    clean_terms,
+    is_exact,
+)
 
 _N_CACHE_SECONDS = 5.0
-EXACT_POSTINGS = 8_000  # below this many postings, OR-all-terms (exact BM25) is cheap enough
-MAX_AND_STEPS = 4
 
 
 def _phrase(term: str) -> str:
@@ -190,18 +197,13 @@ class SqliteFtsStore:
     def _ranked_rows(
         self, conn: Connection, chosen: list[str], df: dict[str, int], limit: int, flt: str
     ) -> list[tuple[int, float]]:
-        if len(chosen) == 1 or sum(df[t] for t in chosen) <= self.exact_postings:
+        if is_exact(chosen, df, self.exact_postings):
             return self._top(conn, fts_query(chosen) + flt, limit)
         found: dict[int, float] = {}
         # FTS5 bm25 is negative (lower = better); later, weaker steps never outrank earlier ones.
         floor = float("-inf")
-        steps = [chosen[:m] for m in range(len(chosen), 1, -1)][:MAX_AND_STEPS]
-        budget: list[str] = []
-        for t in chosen:  # the rarest terms whose postings fit the exact budget (at least one)
-            if budget and sum(df[x] for x in budget) + df[t] > self.exact_postings:
-                break
-            budget.append(t)
-        for terms, op in [*((s, "AND") for s in steps), (budget, "OR")]:
+        for terms, all_required in and_first_steps(chosen, df, self.exact_postings):
+            op = "AND" if all_required else "OR"
             rows = self._top(conn, fts_query(terms, op) + flt, limit)
             new = [(rid, max(r, floor)) for rid, r in rows if rid not in found]
             found.update(new[: limit - len(found)])
