@@ -37,6 +37,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -365,27 +366,16 @@ def run_python(url: str, bodies: list[tuple[str, bytes]], connections: int) -> d
 
 def prepare_database(database_url: str, data_dir: Path) -> tuple[str, Any]:
     """A fresh database (SQLite file, or a throw-away PostgreSQL database), migrated, with one center."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
     from sqlmodel import Session
 
-    from crm.db import make_engine
+    from crm.db import create_scratch_database, drop_database, make_engine
     from crm.models import Center
     from crm.schema import load_models, migrate
 
     cleanup = None
     if database_url.startswith("postgresql"):
-        url = make_url(database_url)
-        name = f"madoguchi_bench_line_{secrets.token_hex(3)}"
-        admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        database_url = url.set(database=name).render_as_string(hide_password=False)
-
-        def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        database_url = create_scratch_database(database_url, "madoguchi_bench_line")
+        cleanup = partial(drop_database, database_url)
     else:
         database_url = f"sqlite:///{data_dir / 'bench.db'}"
     engine = make_engine(database_url)

@@ -101,20 +101,14 @@ def decision_latency(centers: int, counselors: int = 3000, tickets: int = 10_000
 def pg_throughput(
     base_url: str, processes: int = 4, counselors: int = 400, capacity: int = 5
 ) -> dict[str, object]:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    from sqlalchemy import text
     from sqlmodel import Session
 
-    from crm.db import make_engine
+    from crm.db import create_scratch_database, drop_database, make_engine
     from crm.schema import load_models
     from routing.hammer import check_invariants, seed_world, worker
 
-    url = make_url(base_url)
-    name = f"madoguchi_bench_routing_{int(time.time())}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    db_url = url.set(database=name).render_as_string(hide_password=False)
+    db_url = create_scratch_database(base_url, "madoguchi_bench_routing")
     engine = make_engine(db_url)
     try:
         load_models().metadata.create_all(engine)
@@ -163,9 +157,7 @@ def pg_throughput(
         return results
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(db_url)
 
 
 def simulation() -> dict[str, object]:

@@ -57,3 +57,38 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def create_scratch_database(base_url: str, prefix: str) -> str:
+    """Create an empty PostgreSQL database named ``<prefix>_<random>`` on the server of ``base_url``
+    (tests and benchmarks); returns its URL. Drop it with :func:`drop_database`."""
+    import secrets
+
+    from sqlalchemy import create_engine as sa_create_engine
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(base_url)
+    name = f"{prefix}_{secrets.token_hex(3)}"
+    admin = sa_create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(database_url: str) -> None:
+    """Drop the PostgreSQL database of ``database_url``, disconnecting its sessions."""
+    from sqlalchemy import create_engine as sa_create_engine
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    admin = sa_create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -12,43 +12,30 @@ Under ``CI=true`` an unreachable PostgreSQL or Redis fails the run; it is never 
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from config.settings import Settings
 from config.wiring import Runtime, build_runtime, set_runtime
+from crm.db import create_scratch_database, drop_database
 from crm.schema import load_models, migrate
 from tests.fakes.line_server import FakeLineServer
 
 TEST_SECRET = "test-secret-key-" + "x" * 32
 
 
-def _create_pg_database(base_url: str) -> tuple[str, str]:
-    url = make_url(base_url)
-    name = f"madoguchi_test_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+def _create_pg_database(base_url: str) -> str:
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return create_scratch_database(base_url, f"madoguchi_test_{os.getpid()}")
     except Exception as exc:  # pragma: no cover - environment problem, reported clearly
-        pytest.exit(f"PostgreSQL at {url.render_as_string(hide_password=True)} is unreachable: {exc}", 2)
-    finally:
-        admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop_pg_database(base_url: str, name: str) -> None:
-    admin = create_engine(make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        where = make_url(base_url).render_as_string(hide_password=True)
+        pytest.exit(f"PostgreSQL at {where} is unreachable: {exc}", 2)
 
 
 def _check_redis(url: str) -> None:
@@ -65,9 +52,9 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
     env_db = os.environ.get("MADOGUCHI_DATABASE_URL", "")
     env_redis = os.environ.get("MADOGUCHI_REDIS_URL") or None
     data_dir = tmp_path_factory.mktemp("var")
-    pg_name = None
+    pg_url = None
     if env_db.startswith("postgresql"):
-        db_url, pg_name = _create_pg_database(env_db)
+        db_url = pg_url = _create_pg_database(env_db)
     else:
         db_url = f"sqlite:///{data_dir / 'test.db'}"
     if env_redis:
@@ -81,8 +68,8 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
         queue_name=f"madoguchi-test-{os.getpid()}",
     )
     yield settings
-    if pg_name is not None:
-        _drop_pg_database(env_db, pg_name)
+    if pg_url is not None:
+        drop_database(pg_url)
 
 
 @pytest.fixture(scope="session")
