@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,14 +16,21 @@ from tests.conftest import _reset_database
 from tests.factories import PASSWORD
 
 
-@pytest.fixture
-def client(migrated: Settings) -> Iterator[TestClient]:
-    app = create_app(migrated, run_jobs=False)
+@contextmanager
+def clean_client(settings: Settings) -> Iterator[TestClient]:
+    """A TestClient over the real app on ``settings``, with an emptied database and Redis."""
+    app = create_app(settings, run_jobs=False)
     with TestClient(app) as c:
         rt: Runtime = app.state.runtime
         _reset_database(rt)
         if rt.redis is not None:
             rt.redis.flushdb()
+        yield c
+
+
+@pytest.fixture
+def client(migrated: Settings) -> Iterator[TestClient]:
+    with clean_client(migrated) as c:
         yield c
 
 

@@ -15,7 +15,7 @@ from app import create_app
 from config.settings import Settings
 from config.wiring import Runtime
 from crm.models import ContactIdentity, InboundEvent, Message, Ticket
-from tests.api.conftest import login
+from tests.api.conftest import clean_client, login
 from tests.conftest import _reset_database
 from tests.factories import make_center, make_user
 from tests.fakes.line_server import (
@@ -33,14 +33,8 @@ USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 
 @pytest.fixture
 def line_client(migrated: Settings, line: FakeLineServer) -> Iterator[TestClient]:
-    app = create_app(
-        line_settings(migrated, line, line_center_code="LINE01", max_body_bytes=200_000), run_jobs=False
-    )
-    with TestClient(app) as c:
-        rt: Runtime = app.state.runtime
-        _reset_database(rt)
-        if rt.redis is not None:
-            rt.redis.flushdb()
+    settings = line_settings(migrated, line, line_center_code="LINE01", max_body_bytes=200_000)
+    with clean_client(settings) as c:
         yield c
 
 
