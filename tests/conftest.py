@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -111,17 +112,27 @@ def _reset_search_index(runtime: Runtime) -> None:
 RESET_HOOKS: list[Callable[[Runtime], None]] = [_reset_search_index]  # non-ORM tables (the search index)
 
 
-@pytest.fixture
-def runtime(migrated: Settings) -> Iterator[Runtime]:
-    """A fresh runtime over an emptied database; jobs run in-process or through real Redis."""
-    rt = build_runtime(migrated)
+@contextmanager
+def clean_runtime(settings: Settings, *, live: bool = True) -> Iterator[Runtime]:
+    """A fresh runtime on ``settings`` over an emptied database and Redis, closed afterwards."""
+    rt = build_runtime(settings)
     _reset_database(rt)
     if rt.redis is not None:
         rt.redis.flushdb()
-    rt.live.start()
-    yield rt
-    rt.close()
-    set_runtime(None)
+    if live:
+        rt.live.start()
+    try:
+        yield rt
+    finally:
+        rt.close()
+        set_runtime(None)
+
+
+@pytest.fixture
+def runtime(migrated: Settings) -> Iterator[Runtime]:
+    """A fresh runtime over an emptied database; jobs run in-process or through real Redis."""
+    with clean_runtime(migrated) as rt:
+        yield rt
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:

@@ -14,7 +14,7 @@ from channels.base import ChannelKind, OutboundMessage
 from channels.line.splitting import utf16_len
 from channels.line.webhook import accept_events
 from config.settings import Settings
-from config.wiring import Runtime, build_runtime, set_runtime
+from config.wiring import Runtime
 from crm.models import (
     Attachment,
     Message,
@@ -27,7 +27,7 @@ from crm.models import (
     utcnow,
 )
 from crm.services import post_reply
-from tests.conftest import _reset_database
+from tests.conftest import clean_runtime
 from tests.factories import make_center, make_user
 from tests.fakes.line_server import FakeLineServer, fixture_event, line_settings
 
@@ -37,14 +37,8 @@ LIMIT = 12_000_000
 
 @pytest.fixture
 def rt(migrated: Settings, line: FakeLineServer) -> Iterator[Runtime]:
-    runtime = build_runtime(line_settings(migrated, line, line_max_attachment_bytes=LIMIT))
-    _reset_database(runtime)
-    if runtime.redis is not None:
-        runtime.redis.flushdb()
-    yield runtime
-    runtime.adapters["line"].close()
-    runtime.close()
-    set_runtime(None)
+    with clean_runtime(line_settings(migrated, line, line_max_attachment_bytes=LIMIT), live=False) as runtime:
+        yield runtime
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from channels.line.jobs import sweep
 from channels.line.messages import format_hours
 from channels.line.webhook import accept_events
 from config.settings import Settings
-from config.wiring import Runtime, build_runtime, set_runtime
+from config.wiring import Runtime
 from crm.models import (
     AuditLog,
     ContactIdentity,
@@ -28,7 +28,7 @@ from crm.models import (
     Ticket,
     utcnow,
 )
-from tests.conftest import _reset_database
+from tests.conftest import clean_runtime
 from tests.factories import ALWAYS_OPEN, make_center
 from tests.fakes.line_server import FakeLineServer, fixture_event, line_settings
 
@@ -37,15 +37,8 @@ USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 
 @pytest.fixture
 def rt(migrated: Settings, line: FakeLineServer) -> Iterator[Runtime]:
-    runtime = build_runtime(line_settings(migrated, line, line_center_code="LINE01"))
-    _reset_database(runtime)
-    if runtime.redis is not None:
-        runtime.redis.flushdb()
-    runtime.live.start()
-    yield runtime
-    runtime.adapters["line"].close()
-    runtime.close()
-    set_runtime(None)
+    with clean_runtime(line_settings(migrated, line, line_center_code="LINE01")) as runtime:
+        yield runtime
 
 
 @pytest.fixture
