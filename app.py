@@ -7,23 +7,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
+from bootstrap import build_runtime, set_runtime
 from config.modules import import_optional
 from config.settings import Settings, get_settings
-from config.wiring import build_runtime, set_runtime
-from crm.errors import DomainError
+from crm.http_errors import ERROR_RESPONSES
+from crm.http_errors import install as install_error_handlers
 
 log = logging.getLogger("madoguchi")
 
 # Routers of the packages; a package that is not installed is simply not mounted.
 OPTIONAL_ROUTERS = (
     "channels.line.webhook",
+    "channels.email.inbound_api",
     "routing.api",
     "knowledge.api",
+    "knowledge.export_api",  # the PIO-NET-style case export (cross-center view)
     "crm.console",
+    "crm.privacy_api",
+    "crm.channels_api",  # administration: channel accounts
+    "crm.admin_api",  # administration: centers, users
 )
 
 
@@ -52,53 +56,36 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
         lifespan=lifespan,
     )
     _add_error_handlers(app)
+    from crm.http_security import SecurityHeadersMiddleware
+
+    app.add_middleware(SecurityHeadersMiddleware, trusted_proxies=settings.trusted_proxies)
+    from config.observe import ObserveMiddleware
+
+    app.add_middleware(ObserveMiddleware)  # outermost: request id, metrics, access log
+    from sqlalchemy.exc import OperationalError
+
+    from config.health import database_unavailable
+
+    app.add_exception_handler(OperationalError, database_unavailable)  # 503 + Retry-After, not 500
     from config.health import router as health_router
     from crm.accident_api import router as accident_router
     from crm.api import router as crm_router
     from crm.live_api import router as live_router
 
-    app.include_router(health_router)
-    app.include_router(crm_router)
-    app.include_router(live_router)
-    app.include_router(accident_router)
+    app.include_router(health_router, responses=ERROR_RESPONSES)
+    app.include_router(crm_router, responses=ERROR_RESPONSES)
+    app.include_router(live_router, responses=ERROR_RESPONSES)
+    app.include_router(accident_router, responses=ERROR_RESPONSES)
     for module_name in OPTIONAL_ROUTERS:
         module = import_optional(module_name)
         if module is not None:
-            app.include_router(module.router)
+            app.include_router(module.router, responses=ERROR_RESPONSES)
     return app
 
 
 def _add_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [_describe(err) for err in exc.errors()]
-        return JSONResponse(
-            {"detail": "invalid request: " + "; ".join(problems), "errors": _jsonable(exc.errors())},
-            status_code=422,
-        )
-
-
-def _describe(err: dict[str, Any]) -> str:
-    where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-    if err.get("type") == "extra_forbidden":
-        return f"{where}: unknown field (remove it)"
-    return f"{where}: {err.get('msg', 'invalid')}"
-
-
-def _jsonable(errors: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            k: (v if isinstance(v, str | int | float | list | tuple | type(None)) else str(v))
-            for k, v in e.items()
-            if k != "ctx"
-        }
-        for e in errors
-    ]
+    """One error body for everything (crm/http_errors.py): domain errors, validation, malformed input."""
+    install_error_handlers(app)
 
 
 def __getattr__(name: str) -> Any:

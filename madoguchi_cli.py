@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import os
 import sys
 
 import typer
@@ -46,15 +46,31 @@ def serve(
         f"Madoguchi on http://{host}:{port}  (database: {_safe_url(settings.database_url)}, "
         f"jobs: {'RQ on Redis' if settings.redis_url else 'in-process'})"
     )
-    uvicorn.run("app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    from config.logs import logging_config
+    from config.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        # Every API process writes its metrics there; /metrics sums them (config/metrics.py).
+        os.environ[MULTIPROC_ENV] = prepare_multiprocess_dir(settings.data_dir / "prometheus")
+    if settings.smtp_listen_port:
+        _start_smtp_listener(settings)  # MADOGUCHI_SMTP_LISTEN_PORT: mail in, next to the API
+    uvicorn.run(
+        "app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=logging_config(settings),
+        access_log=False,  # ours (madoguchi.access) names route templates, not paths, queries or addresses
+    )
 
 
 @cli.command()
 def worker(burst: bool = typer.Option(False, help="exit when the queue is empty")) -> None:
     """Run an RQ worker (with the scheduler and periodic jobs). Needs MADOGUCHI_REDIS_URL."""
-    from rq import SimpleWorker
-
-    from config.wiring import build_runtime
+    from bootstrap import build_runtime
+    from config.jobs import RQJobs, run_rq_worker
+    from config.logs import configure_logging
 
     settings = _settings()
     if not settings.redis_url:
@@ -62,15 +78,71 @@ def worker(burst: bool = typer.Option(False, help="exit when the queue is empty"
             "[red]MADOGUCHI_REDIS_URL is not set: in embedded mode jobs run inside `madoguchi serve`.[/red]"
         )
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(settings)
     runtime = build_runtime(settings)
-    jobs = runtime.jobs
+    assert isinstance(runtime.jobs, RQJobs)
     runtime.jobs.start(runtime.periodic)
-    w = SimpleWorker([jobs.queue], connection=runtime.redis, serializer=jobs.serializer)  # type: ignore[attr-defined]
     try:
-        w.work(burst=burst, with_scheduler=True)
+        run_rq_worker(runtime.jobs, burst=burst)  # survives Redis restarts (config/jobs.py)
     finally:
         runtime.close()
+
+
+def _start_smtp_listener(settings: Settings) -> object:
+    """The SMTP listener (channels/email/smtpd.py) on its own runtime; returns its controller."""
+    from bootstrap import build_runtime, set_runtime
+    from channels.email.smtpd import start_smtpd
+    from config.jobs import InProcessJobs
+
+    runtime = build_runtime(settings)
+    set_runtime(runtime)
+    if isinstance(runtime.jobs, InProcessJobs):
+        runtime.jobs.start([])  # parse jobs run here; with Redis the workers run them
+    controller = start_smtpd(runtime)
+    console.print(f"SMTP listener on {controller.hostname}:{controller.port} (mail for the email accounts)")
+    return controller
+
+
+@cli.command()
+def smtpd() -> None:
+    """Run the SMTP listener only (MADOGUCHI_SMTP_LISTEN_HOST/_PORT, default 127.0.0.1:2525)."""
+    import time
+
+    from config.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings)
+    controller = _start_smtp_listener(settings)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        controller.stop()
+
+
+email_app = typer.Typer(help="The email channel: IMAP polling.", no_args_is_help=True)
+cli.add_typer(email_app, name="email")
+
+
+@email_app.command("poll")
+def email_poll() -> None:
+    """Fetch new mail once from every email account with IMAP settings (UID-based, never twice)."""
+    from bootstrap import build_runtime
+    from channels.email.imap import poll_all
+
+    runtime = build_runtime(_settings())
+    try:
+        results = poll_all(runtime)
+        for r in results:
+            line = f"account {r.account_id}: {r.fetched} fetched, {r.stored} new"
+            console.print(line + (f"  [red]{r.error}[/red]" if r.error else ""))
+        if not results:
+            console.print("no email account has IMAP settings (madoguchi channel add email ... imap_host)")
+        runtime.jobs.drain()
+    finally:
+        runtime.close()
+    if any(r.error for r in results):
+        raise typer.Exit(1)
 
 
 @cli.command()
@@ -155,6 +227,13 @@ def _mount_subcommands() -> None:
                 cli.registered_commands.append(command)
         else:
             cli.add_typer(module.app, name=name)
+    privacy = import_optional("crm.privacy_cli")
+    if privacy is not None:  # backup, restore, retention run|set
+        cli.registered_commands.extend(privacy.app.registered_commands)
+        cli.add_typer(privacy.retention_app, name="retention")
+    admin = import_optional("crm.admin_cli")
+    for group_name, group in (admin.GROUPS if admin is not None else {}).items():  # channel, center, user
+        cli.add_typer(group, name=group_name)
 
 
 def main() -> None:

@@ -17,6 +17,11 @@ PII: bench/data/pii_labelled.jsonl ({"text", "spans": [{start, end, type}], "kee
 span is found when a predicted span overlaps it; a prediction is correct when it overlaps a gold span.
 FAQ: bench/data/faq_eval.jsonl, citizen-style questions with ONE relevant id each, against the
 references + law articles only (written before any tuning; never tuned on).
+FAQ v2 (``faq_v2``): bench/data/faq_v2_docs.jsonl (municipal / consumer-center FAQ entries) and
+colloquial queries with graded relevance, dev and FROZEN test (bench/data/build_faq_v2.py); "ours"
+goes through the API's code path (knowledge.service.upsert_documents / search on the SQLite store),
+``sudachi_or_bm25_ref`` is a textbook OR-BM25 over Sudachi normalized forms computed here in Python
+(the reference ours must at least match). Tune on dev only.
 Labels: leave-one-out category suggestions on crm/demo_data/cases.jsonl vs a majority baseline.
 Writes bench/results/knowledge_quality.json (a partial run, --only, writes *_partial.json).
 """
@@ -45,6 +50,7 @@ from knowledge.text import Analyzer, char_bigrams  # noqa: E402
 DEV = ROOT / "bench" / "data" / "knowledge_dev.jsonl"
 PII = ROOT / "bench" / "data" / "pii_labelled.jsonl"
 FAQ = ROOT / "bench" / "data" / "faq_eval.jsonl"
+FAQ_V2 = ROOT / "bench" / "data"
 CASES = ROOT / "crm" / "demo_data" / "cases.jsonl"
 FAQ_DOCS = (
     ROOT / "bench" / "data" / "references.jsonl",
@@ -129,6 +135,7 @@ def faq_section(hybrid: bool) -> dict:  # type: ignore[type-arg]
     runs = {
         "char_bigram_bm25": run_bm25("faq_bigram", char_bigrams, docs, queries),
         "sudachi_bm25": run_bm25("faq_ours", ours.terms, docs, queries, ours.query_terms),
+        "sudachi_or_bm25_ref": sudachi_or_bm25(docs, queries),
     }
     out.update({name: metrics(r, queries) for name, r in runs.items()})
     if hybrid:
@@ -139,6 +146,78 @@ def faq_section(hybrid: bool) -> dict:  # type: ignore[type-arg]
             out["dense_e5_small"] = metrics(dense, queries)
             fused = {q: [i for i, _ in rrf([runs["sudachi_bm25"][q][:50], dense[q][:50]])] for q in dense}
             out["hybrid_rrf"] = metrics(fused, queries)
+    return out
+
+
+def sudachi_or_bm25(docs: list, queries: list[dict], k1: float = 1.2, b: float = 0.75) -> dict[str, list[str]]:  # type: ignore[type-arg]
+    """Reference ranking: plain OR-BM25 (Lucene idf) over every Sudachi mode-C normalized form of
+    title + body, punctuation and spaces dropped; no stop list, synonyms or compounds."""
+    import math
+    from collections import Counter
+
+    from knowledge.text import _tokenizer, normalize
+
+    def toks(text: str) -> list[str]:
+        return [
+            m.normalized_form()
+            for m in _tokenizer().tokenize(normalize(text)[:4000])
+            if m.part_of_speech()[0] not in ("補助記号", "空白", "記号")
+        ]
+
+    tfs = [Counter(toks(f"{d.title}\n{d.body}")) for d in docs]
+    lens = [sum(tf.values()) for tf in tfs]
+    avgdl = sum(lens) / max(1, len(lens))
+    df: Counter[str] = Counter(t for tf in tfs for t in tf)
+    n = len(docs)
+    out = {}
+    for q in queries:
+        scores = []
+        for i, tf in enumerate(tfs):
+            s = 0.0
+            for t in set(toks(q["query"])):
+                if t in tf:
+                    idf = math.log(1 + (n - df[t] + 0.5) / (df[t] + 0.5))
+                    s += idf * tf[t] * (k1 + 1) / (tf[t] + k1 * (1 - b + b * lens[i] / avgdl))
+            if s > 0:
+                scores.append((-s, docs[i].id))
+        out[q["qid"]] = [d for _, d in sorted(scores)[:50]]
+    return out
+
+
+def run_service(name: str, docs: list, queries: list[dict]) -> dict[str, list[str]]:  # type: ignore[type-arg]
+    """Ours through the API's code path: service.upsert_documents, then service.search per query."""
+    from sqlmodel import Session, SQLModel
+
+    from knowledge.service import search, upsert_documents
+
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/{name}.db")
+        migrate(engine)
+        SQLModel.metadata.create_all(engine)
+        out = {}
+        with Session(engine) as session:
+            store_for("sqlite").clear(session.connection())
+            upsert_documents(session, docs)
+            session.commit()
+            for q in queries:
+                hits = search(session, query=q["query"], k=50, viewer_center_id=None)
+                out[q["qid"]] = [h.id for h in hits]
+        engine.dispose()
+    return out
+
+
+def faq_v2_section() -> dict:  # type: ignore[type-arg]
+    """Municipal / consumer-center FAQ v2: every ranking on dev and on the frozen test split."""
+    docs = load_documents((FAQ_V2 / "faq_v2_docs.jsonl",))
+    out: dict = {"documents": len(docs)}  # type: ignore[type-arg]
+    for split in ("dev", "test"):
+        queries = read_jsonl(FAQ_V2 / f"faq_v2_{split}.jsonl")
+        runs = {
+            "char_bigram_bm25": run_bm25(f"v2_bigram_{split}", char_bigrams, docs, queries),
+            "sudachi_or_bm25_ref": sudachi_or_bm25(docs, queries),
+            "ours": run_service(f"v2_ours_{split}", docs, queries),
+        }
+        out[split] = {"queries": len(queries), **{name: metrics(r, queries) for name, r in runs.items()}}
     return out
 
 
@@ -167,10 +246,12 @@ def labels_section() -> dict:  # type: ignore[type-arg]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--no-hybrid", action="store_true")
-    ap.add_argument("--only", default="search,faq,labels,pii", help="comma-separated sections to run")
+    ap.add_argument("--only", default="faq_v2,search,faq,labels,pii", help="comma-separated sections to run")
     args = ap.parse_args()
     only = set(args.only.split(","))
     result: dict = {}  # type: ignore[type-arg]
+    if "faq_v2" in only:
+        result["faq_v2"] = faq_v2_section()
     if "faq" in only and FAQ.exists():
         result["faq"] = faq_section(not args.no_hybrid)
     if "labels" in only:
@@ -220,7 +301,7 @@ def main() -> None:
     print(json.dumps(result, ensure_ascii=False, indent=2))
     name = (
         "knowledge_quality.json"
-        if only == {"search", "faq", "labels", "pii"}
+        if only == {"faq_v2", "search", "faq", "labels", "pii"}
         else "knowledge_quality_partial.json"
     )
     out = ROOT / "bench" / "results" / name

@@ -1,8 +1,11 @@
-"""What every channel adapter speaks, whatever the vendor.
+"""The channel adapter Protocol, next to the channel-neutral dataclasses it speaks.
 
-An adapter translates and nothing else (like an httpx transport): it verifies a webhook, parses the
-raw body into our dataclasses, and sends an :class:`OutboundMessage`. It never touches the database
-and never routes.
+The dataclasses and the error tree live in :mod:`crm.messaging` (crm applies what adapters parse,
+so they belong to the lower layer) and are re-exported here. An adapter translates and nothing
+else, like an httpx transport: it verifies a webhook, splits a verified body into raw events to
+store, parses one stored raw event into our dataclasses (pure), and sends an
+:class:`OutboundMessage`. It never touches the database and never routes. A test double ships next
+to it: :class:`channels.fake.FakeAdapter`.
 
 Exception tree (vendor SDK errors are translated with ``raise ... from exc``)::
 
@@ -20,123 +23,131 @@ Exception tree (vendor SDK errors are translated with ``raise ... from exc``)::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
+from crm.messaging import (
+    Attachment,
+    AuthFailed,
+    Capabilities,
+    ChannelError,
+    ChannelKind,
+    ChannelPermanentError,
+    ChannelTemporaryError,
+    ChannelTimeout,
+    ConsentGiven,
+    DeliveryUpdate,
+    Followed,
+    GroupInvitation,
+    Ignored,
+    InboundAction,
+    InboundItem,
+    InboundMessage,
+    InvalidRecipient,
+    InvalidSignature,
+    MalformedPayload,
+    MessageEdited,
+    MessageRetracted,
+    OptedOut,
+    OutboundMessage,
+    Profile,
+    RateLimited,
+    RatingGiven,
+    RawEvent,
+    SendResult,
+    capabilities_of,
+)
 
-class ChannelKind(StrEnum):
-    LINE = "line"
-    EMAIL = "email"
-    VOICE = "voice"
-    WEB = "web"
+__all__ = [
+    "Attachment",
+    "AuthFailed",
+    "Capabilities",
+    "ChannelAdapter",
+    "ChannelError",
+    "ChannelKind",
+    "ChannelPermanentError",
+    "ChannelTemporaryError",
+    "ChannelTimeout",
+    "ConsentGiven",
+    "ContentTooLarge",
+    "DeliveryUpdate",
+    "Followed",
+    "GroupInvitation",
+    "Ignored",
+    "InboundAction",
+    "InboundItem",
+    "InboundMessage",
+    "InvalidRecipient",
+    "InvalidSignature",
+    "MalformedPayload",
+    "MessageEdited",
+    "MessageRetracted",
+    "OptedOut",
+    "OutboundMessage",
+    "Profile",
+    "RateLimited",
+    "RatingGiven",
+    "RawEvent",
+    "SendResult",
+    "StoredContent",
+    "capabilities_of",
+]
 
 
 @dataclass(frozen=True)
-class Attachment:
-    """A file that came with (or goes with) a message. ``content`` is loaded lazily by jobs."""
+class StoredContent:
+    """An attachment's content, stored content-addressed under the data directory."""
 
-    filename: str
+    sha256: str
+    size: int
+    storage_path: str  # relative to data_dir
     content_type: str
-    size: int = 0
-    external_ref: str | None = None  # e.g. a LINE message id to download from the blob API
-    content: bytes | None = None
 
 
-@dataclass(frozen=True)
-class InboundMessage:
-    """One consumer message, normalized. ``text`` keeps the original; search normalizes it later."""
+class ContentTooLarge(Exception):
+    """The content is larger than the configured limit; nothing was kept."""
 
-    channel: ChannelKind
-    external_id: str  # unique per channel: LINE message id, email Message-ID, call SID
-    sender: str  # the consumer's id on that channel: LINE userId, email address, phone number
-    text: str
-    at: datetime
-    center_code: str | None = None  # when the channel already knows the center (188 postal routing)
-    attachments: tuple[Attachment, ...] = ()
-    sender_display_name: str | None = None
-    language: str | None = None
-    kind: str = "text"  # text | image | video | audio | file | location | sticker | call
-    reply_token: str | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class DeliveryUpdate:
-    """A vendor's word on an outbound message we sent earlier (delivered, failed, read)."""
-
-    channel: ChannelKind
-    external_id: str
-    status: str  # sent | delivered | failed | read
-    at: datetime
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class OutboundMessage:
-    """A message to send. ``retry_key`` makes a retried send idempotent at the vendor when supported."""
-
-    channel: ChannelKind
-    recipient: str
-    text: str
-    retry_key: str
-    reply_token: str | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SendResult:
-    external_ids: tuple[str, ...] = ()
-    parts: int = 1
-
-
-class ChannelError(Exception):
-    """Base of every channel failure."""
-
-
-class InvalidSignature(ChannelError):
-    pass
-
-
-class MalformedPayload(ChannelError):
-    pass
-
-
-class ChannelTemporaryError(ChannelError):
-    pass
-
-
-class RateLimited(ChannelTemporaryError):
-    pass
-
-
-class ChannelTimeout(ChannelTemporaryError):
-    pass
-
-
-class ChannelPermanentError(ChannelError):
-    pass
-
-
-class InvalidRecipient(ChannelPermanentError):
-    pass
-
-
-class AuthFailed(ChannelPermanentError):
-    pass
+    def __init__(self, size_seen: int, limit: int) -> None:
+        super().__init__(f"the file is larger than the limit of {limit:,} bytes (got at least {size_seen:,})")
+        self.size_seen = size_seen
+        self.limit = limit
 
 
 @runtime_checkable
 class ChannelAdapter(Protocol):
-    """One core method per direction, plus capabilities instead of ``if kind == ...``."""
+    """One adapter per channel account: one core method per direction, plus capabilities."""
 
     kind: ChannelKind
-    max_text_length: int
-    reply_window: timedelta | None
+    account_id: int | None
+    capabilities: Capabilities
 
-    def verify(self, headers: Mapping[str, str], raw_body: bytes) -> None: ...
+    def verify(self, headers: Mapping[str, str], raw_body: bytes) -> None:
+        """Raise InvalidSignature (not from the vendor) or MalformedPayload (signed, unreadable)."""
+        ...
 
-    def parse(self, raw_body: bytes) -> Sequence[object]: ...
+    def split(self, raw_body: bytes) -> list[RawEvent]:
+        """The raw events of a verified body, to store once each (MalformedPayload if unreadable)."""
+        ...
 
-    def send(self, msg: OutboundMessage) -> SendResult: ...
+    def parse(self, raw: str) -> Sequence[InboundItem]:
+        """Our dataclasses for one stored raw event; pure, unknown types become Ignored."""
+        ...
+
+    def send(self, msg: OutboundMessage) -> SendResult:
+        """Deliver ``msg``; raise ChannelTemporaryError / ChannelPermanentError subclasses."""
+        ...
+
+    def download(self, ref: str, data_dir: Path, max_bytes: int) -> StoredContent:
+        """Fetch an attachment's content into the store; ContentTooLarge over ``max_bytes``."""
+        ...
+
+    def get_profile(self, user_id: str) -> Profile | None:
+        """Display name and language of a consumer, when the channel knows them."""
+        ...
+
+    def after_applied(self, item: InboundItem, *, awaiting_counselor: bool) -> None:
+        """Best-effort courtesy calls once crm has applied ``item`` (typing indicator, leaving a group)."""
+        ...
+
+    def close(self) -> None: ...

@@ -12,23 +12,53 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from channels.base import ChannelKind, MalformedPayload, OutboundMessage, SendResult
+from channels.base import (
+    ChannelKind,
+    ChannelPermanentError,
+    InboundItem,
+    MalformedPayload,
+    OutboundMessage,
+    Profile,
+    RawEvent,
+    SendResult,
+    StoredContent,
+    capabilities_of,
+)
 
 
 class SandboxAdapter:
+    """A ChannelAdapter that accepts no webhooks and writes what it sends to a JSON-lines file."""
+
     max_text_length = 100_000
     reply_window: timedelta | None = None
+    account_id: int | None = None
 
     def __init__(self, kind: ChannelKind, outbox_file: Path) -> None:
         self.kind = kind
+        self.capabilities = capabilities_of(kind)
         self.outbox_file = outbox_file
         self._lock = threading.Lock()
 
     def verify(self, headers: Mapping[str, str], raw_body: bytes) -> None:
         raise MalformedPayload(f"the {self.kind.value} channel is in sandbox mode and accepts no webhooks")
 
-    def parse(self, raw_body: bytes) -> Sequence[object]:
+    def split(self, raw_body: bytes) -> list[RawEvent]:
+        raise MalformedPayload(f"the {self.kind.value} channel is in sandbox mode and accepts no webhooks")
+
+    def parse(self, raw: str) -> Sequence[InboundItem]:
         return []
+
+    def download(self, ref: str, data_dir: Path, max_bytes: int) -> StoredContent:
+        raise ChannelPermanentError("the sandbox has no attachment content")
+
+    def get_profile(self, user_id: str) -> Profile | None:
+        return None
+
+    def after_applied(self, item: InboundItem, *, awaiting_counselor: bool) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
 
     def send(self, msg: OutboundMessage) -> SendResult:
         record = {
@@ -47,4 +77,6 @@ class SandboxAdapter:
     def sent(self) -> list[dict[str, str]]:
         if not self.outbox_file.exists():
             return []
-        return [json.loads(line) for line in self.outbox_file.read_text(encoding="utf-8").splitlines()]
+        # "\n" only: json.dumps keeps U+2028 / U+0085 unescaped, which splitlines() would cut at.
+        text = self.outbox_file.read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.split("\n") if line]

@@ -13,10 +13,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import os
 import re
+import socket
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +28,9 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 FAILURE_TTL = 7 * 24 * 3600  # failed jobs stay inspectable for a week (rq info / the failed registry)
+TICK_SECONDS = 1.0
+TICK_MAX_BACKOFF = 2.0  # while Redis is down: short, so work resumes within seconds of its return
+HEARTBEAT_MAX_AGE = 15.0  # a worker without a heartbeat for this long counts as down (/readyz)
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 JobFunc = Callable[..., Any]
@@ -47,6 +53,16 @@ class Jobs(Protocol):
 
     def stop(self) -> None: ...
 
+    def workers_alive(self, max_age: float = ...) -> int: ...
+
+
+def heartbeat_key(queue_name: str) -> str:
+    return f"madoguchi:{queue_name}:worker-heartbeats"
+
+
+def _job_name(func: JobFunc) -> str:
+    return safe_job_id(f"{func.__module__}-{func.__qualname__}")
+
 
 def safe_job_id(job_id: str) -> str:
     """RQ accepts letters, digits, '_' and '-' in job ids."""
@@ -66,6 +82,8 @@ class InProcessJobs:
         self._stopping = False
         self._periodic: list[PeriodicJob] = []
         self._next_tick: dict[int, float] = {}
+        self._started = False
+        self.failures: Counter[str] = Counter()  # job name -> failures in this process (/metrics)
 
     def enqueue(
         self, func: JobFunc, *args: Any, job_id: str | None = None, delay: float | None = None
@@ -85,12 +103,19 @@ class InProcessJobs:
             self._periodic = list(periodic)
             now = time.monotonic()
             self._next_tick = {i: now + p.every_seconds for i, p in enumerate(self._periodic)}
+            self._started = True
         self._ensure_thread()
+
+    def workers_alive(self, max_age: float = 0.0) -> int:
+        """1 while the job thread of this process runs (after :meth:`start`), else 0."""
+        thread = self._thread
+        return int(self._started and thread is not None and thread.is_alive())
 
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
             self._periodic, self._next_tick = [], {}
+            self._started = False
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -140,6 +165,8 @@ class InProcessJobs:
             try:
                 func(*args)
             except Exception:
+                # Never fatal to the thread: a database outage fails this run, the next tick retries.
+                self.failures[_job_name(func)] += 1
                 log.exception("job %s%s failed", getattr(func, "__qualname__", func), args)
             finally:
                 with self._cond:
@@ -176,6 +203,8 @@ class RQJobs:
         self.queue = Queue(queue_name, connection=redis, serializer=JSONSerializer)
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
+        self.worker_name = f"{socket.gethostname()}:{os.getpid()}"
+        self.tick_failures = 0
 
     def enqueue(
         self, func: JobFunc, *args: Any, job_id: str | None = None, delay: float | None = None
@@ -240,20 +269,123 @@ class RQJobs:
                 self.queue._enqueue_job(job)
 
     def start(self, periodic: list[PeriodicJob]) -> None:
-        """Enqueue periodic jobs on a ticker thread; every worker may run one, each tick runs once."""
+        """Start the ticker thread: periodic jobs, once per slot across workers, and this worker's heartbeat."""
         self._stop.clear()
-
-        def tick() -> None:
-            while not self._stop.wait(1.0):
-                now = time.time()
-                for p in periodic:
-                    slot = int(now // p.every_seconds)
-                    self.enqueue(p.func, job_id=f"periodic-{p.func.__module__}-{p.func.__qualname__}-{slot}")
-
-        self._ticker = threading.Thread(target=tick, name="madoguchi-ticker", daemon=True)
+        self._ticker = threading.Thread(
+            target=self._tick_forever, args=(list(periodic),), name="madoguchi-ticker", daemon=True
+        )
         self._ticker.start()
+
+    def _tick_forever(self, periodic: list[PeriodicJob]) -> None:
+        """Tick until stopped. A Redis (or any) error is logged and retried with a short backoff; the
+        first tick that works again runs every periodic job at once (what fell due during the outage)."""
+        last_slot: dict[int, int] = {}
+        failures = 0
+        wait = TICK_SECONDS
+        while not self._stop.wait(wait):
+            try:
+                if failures:
+                    self._resume(periodic)
+                    log.warning(
+                        "ticker: Redis answers again after %d failed ticks; periodic jobs resumed", failures
+                    )
+                self._tick(periodic, last_slot)
+                self.heartbeat()
+                failures, wait = 0, TICK_SECONDS
+            except Exception as exc:
+                failures += 1
+                self.tick_failures += 1
+                wait = min(TICK_MAX_BACKOFF, TICK_SECONDS * 2 ** min(failures - 1, 4))
+                if failures == 1:
+                    log.exception(
+                        "ticker: periodic jobs not enqueued; retrying every %.0f s", TICK_MAX_BACKOFF
+                    )
+                elif failures % 30 == 0:
+                    log.error(
+                        "ticker: still failing after %d ticks: %s: %s", failures, type(exc).__name__, exc
+                    )
+
+    def _tick(self, periodic: list[PeriodicJob], last_slot: dict[int, int]) -> None:
+        now = time.time()
+        for i, p in enumerate(periodic):
+            slot = int(now // p.every_seconds)
+            if last_slot.get(i) == slot:
+                continue
+            name = _job_name(p.func)
+            # One worker per slot wins the claim, so N workers still run each tick once.
+            claim = f"madoguchi:{self.queue.name}:tick:{name}:{slot}"
+            if self.redis.set(claim, b"1", nx=True, ex=int(p.every_seconds) + 60):
+                self.enqueue(p.func, job_id=f"periodic-{name}-{slot}")
+            last_slot[i] = slot
+
+    def _resume(self, periodic: list[PeriodicJob]) -> None:
+        for p in periodic:
+            self.enqueue(p.func, job_id=f"periodic-{_job_name(p.func)}-resume")
+
+    def heartbeat(self) -> None:
+        """Record that this worker process is alive (``/readyz`` counts recent heartbeats)."""
+        key = heartbeat_key(self.queue.name)
+        now = time.time()
+        pipe = self.redis.pipeline()
+        pipe.zadd(key, {self.worker_name: now})
+        pipe.zremrangebyscore(key, "-inf", now - HEARTBEAT_MAX_AGE * 10)
+        pipe.execute()
+
+    def workers_alive(self, max_age: float = HEARTBEAT_MAX_AGE) -> int:
+        """How many workers sent a heartbeat in the last ``max_age`` seconds."""
+        return int(self.redis.zcount(heartbeat_key(self.queue.name), time.time() - max_age, "+inf"))
 
     def stop(self) -> None:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(timeout=5)
+
+
+def run_rq_worker(jobs: RQJobs, *, burst: bool = False, logging_level: str = "INFO") -> None:
+    """Run an RQ worker (with the scheduler) until SIGINT/SIGTERM; never exit because Redis went away.
+
+    RQ's own loop retries a failed dequeue, but any other Redis error (registering, the scheduler's
+    locks, finishing a job) makes ``work()`` return: then this waits for Redis and starts a new worker.
+    """
+    from redis.exceptions import RedisError
+    from rq import SimpleWorker
+    from rq.exceptions import StopRequested
+
+    stop = threading.Event()
+
+    class Worker(SimpleWorker):
+        max_connection_wait_time = TICK_MAX_BACKOFF  # RQ's default backs off to 60 s
+
+        def request_stop(self, signum: Any, frame: Any) -> None:
+            stop.set()
+            super().request_stop(signum, frame)
+
+    while not stop.is_set():
+        worker = Worker([jobs.queue], connection=jobs.redis, serializer=jobs.serializer)
+        try:
+            worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
+            failed = False
+        except StopRequested:
+            break
+        except RedisError as exc:
+            failed = True
+            log.error("worker: Redis error (%s: %s); reconnecting", type(exc).__name__, exc)
+        if burst and not failed:
+            return
+        _wait_for_redis(jobs.redis, stop)
+
+
+def _wait_for_redis(redis: Any, stop: threading.Event) -> None:
+    """Sleep a little (no tight restart loop), then until Redis answers or a signal asks to stop."""
+    from redis.exceptions import RedisError
+    from rq.exceptions import StopRequested
+
+    try:
+        while not stop.wait(TICK_SECONDS):
+            try:
+                redis.ping()
+                return
+            except RedisError:
+                continue
+    except StopRequested:  # RQ's signal handler, still installed, raises it
+        stop.set()

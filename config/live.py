@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -66,7 +67,9 @@ class RedisBroadcaster(LocalBroadcaster):
             return
         self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self._pubsub.subscribe(**{CHANNEL: self._on_message})
-        self._thread = self._pubsub.run_in_thread(sleep_time=0.5, daemon=True)
+        self._thread = self._pubsub.run_in_thread(
+            sleep_time=0.5, daemon=True, exception_handler=_wait_after_redis_error
+        )
 
     def _on_message(self, message: dict[str, Any]) -> None:
         try:
@@ -82,3 +85,9 @@ class RedisBroadcaster(LocalBroadcaster):
         if self._pubsub is not None:
             self._pubsub.close()
             self._pubsub = None
+
+
+def _wait_after_redis_error(exc: BaseException, _pubsub: Any, _thread: Any) -> None:
+    """Keep the listener thread alive through a Redis restart (redis-py resubscribes on reconnect)."""
+    log.warning("live events: Redis unreachable (%s: %s); retrying in 1 s", type(exc).__name__, exc)
+    time.sleep(1.0)

@@ -8,10 +8,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from crm import accidents
+from crm.audit import audit_read
 from crm.deps import CurrentUser, SessionDep
+from crm.http_errors import Id
 from crm.models import AccidentReport
 from crm.queries import access_ticket
-from crm.schemas import Strict
+from crm.schemas import Omittable, Strict
 
 router = APIRouter(prefix="/api", tags=["serious accidents"])
 
@@ -39,15 +41,17 @@ class AccidentReportPublic(BaseModel):
 
 
 class AccidentReportUpdate(Strict):
-    occurred_at: str | None = Field(default=None, max_length=100)
-    occurred_place: str | None = Field(default=None, max_length=300)
-    learned_method: str | None = Field(default=None, max_length=100)
-    circumstances: str | None = Field(default=None, max_length=20_000)
-    product: str | None = Field(default=None, max_length=500)
-    damage: str | None = Field(default=None, max_length=1000)
-    confidential: bool | None = None
-    whistleblowing: bool | None = None
-    serious: bool | None = None
+    """Fields of a draft report; each may be left out, none set to null (the columns are NOT NULL)."""
+
+    occurred_at: str = Omittable(max_length=100)
+    occurred_place: str = Omittable(max_length=300)
+    learned_method: str = Omittable(max_length=100)
+    circumstances: str = Omittable(max_length=20_000)
+    product: str = Omittable(max_length=500)
+    damage: str = Omittable(max_length=1000)
+    confidential: bool = Omittable()
+    whistleblowing: bool = Omittable()
+    serious: bool = Omittable()
 
 
 class NotifiedBody(Strict):
@@ -61,13 +65,16 @@ def _public(report: AccidentReport) -> AccidentReportPublic:
 
 
 @router.get("/tickets/{ticket_id}/accident-reports", response_model=list[AccidentReportPublic])
-def list_reports(ticket_id: int, session: SessionDep, user: CurrentUser) -> list[AccidentReportPublic]:
+def list_reports(ticket_id: Id, session: SessionDep, user: CurrentUser) -> list[AccidentReportPublic]:
     access_ticket(session, ticket_id, user)
-    return [_public(r) for r in accidents.reports_of(session, ticket_id)]
+    reports = [_public(r) for r in accidents.reports_of(session, ticket_id)]
+    audit_read(session, actor_id=user.id, action="accident_report.list", object_type="ticket",
+               object_id=ticket_id, detail={"report_ids": [r.id for r in reports]})  # fmt: skip
+    return reports
 
 
 @router.post("/tickets/{ticket_id}/accident-reports", response_model=AccidentReportPublic, status_code=201)
-def create_report(ticket_id: int, session: SessionDep, user: CurrentUser) -> AccidentReportPublic:
+def create_report(ticket_id: Id, session: SessionDep, user: CurrentUser) -> AccidentReportPublic:
     """Open a prefilled draft (the next 第N報) for the ticket."""
     ticket = access_ticket(session, ticket_id, user)
     return _public(accidents.draft_report(session, ticket=ticket, author=user))
@@ -75,7 +82,7 @@ def create_report(ticket_id: int, session: SessionDep, user: CurrentUser) -> Acc
 
 @router.patch("/accident-reports/{report_id}", response_model=AccidentReportPublic)
 def update_report(
-    report_id: int, body: AccidentReportUpdate, session: SessionDep, user: CurrentUser
+    report_id: Id, body: AccidentReportUpdate, session: SessionDep, user: CurrentUser
 ) -> AccidentReportPublic:
     report = accidents.get_report(session, report_id)
     access_ticket(session, report.ticket_id, user)
@@ -88,7 +95,7 @@ def update_report(
 
 @router.post("/accident-reports/{report_id}/notified", response_model=AccidentReportPublic)
 def notified(
-    report_id: int, body: NotifiedBody, session: SessionDep, user: CurrentUser
+    report_id: Id, body: NotifiedBody, session: SessionDep, user: CurrentUser
 ) -> AccidentReportPublic:
     """Record that the Consumer Affairs Agency was notified (通知日時 = now)."""
     report = accidents.get_report(session, report_id)

@@ -62,7 +62,7 @@ def draft_report(session: Session, *, ticket: Ticket, author: User) -> AccidentR
         learned_method=CHANNEL_METHODS.get(ticket.channel, ticket.channel),
         circumstances=ticket.summary or text[:4000],
         product=ticket.product_category or "",
-        detection_reasons=detect_serious_accident(text),
+        detection_reasons=detect_serious_accident(text) or detect_serious_accident(_notes_text(session, ticket)),
         created_by=author.id,
     )
     session.add(report)
@@ -162,3 +162,35 @@ def reports_of(session: Session, ticket_id: int) -> list[AccidentReport]:
             .order_by(col(AccidentReport.report_no))
         ).all()
     )
+
+
+def flag_if_serious(session: Session, ticket: Ticket, text: str) -> list[str]:
+    """Screen ``text`` (e.g. a counselor's note after a call); on a hit flag the ticket and alert.
+
+    Setting ``serious_accident`` jumps the routing queue; the SeriousAccidentSuspected event (published at
+    commit) alerts supervisors on the console and Slack. A ticket already flagged is not alerted twice.
+    """
+    from crm.events import SeriousAccidentSuspected
+    from crm.intake import detect_serious_accident
+
+    reasons = detect_serious_accident(text)
+    if reasons and not ticket.serious_accident:
+        ticket.serious_accident = True
+        session.add(ticket)
+        record_event(
+            session,
+            SeriousAccidentSuspected(
+                ticket_id=ticket.id,  # type: ignore[arg-type]
+                center_id=ticket.center_id,
+                reasons=tuple(reasons),
+            ),
+        )
+    return reasons
+
+
+def _notes_text(session: Session, ticket: Ticket) -> str:
+    """The counselors' notes on the ticket (a call's 重大事故等 is often only in the note typed after it)."""
+    from crm.models import Note
+
+    notes = session.exec(select(Note).where(Note.ticket_id == ticket.id, Note.kind == "note")).all()
+    return "\n".join(n.body for n in notes)

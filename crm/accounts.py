@@ -1,24 +1,63 @@
-"""Users: login and creation."""
+"""Users: login and creation.
+
+Login never holds a write transaction while it hashes (Argon2 takes tens of milliseconds of CPU, and
+on SQLite every transaction holds the database's write lock): the user is read and the transaction
+ended, the password is verified outside any transaction, then the throttle and audit rows are written
+in one short transaction.
+"""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from crm.audit import write_audit
 from crm.errors import BadRequest, Conflict, Unauthorized
+from crm.login_throttle import LoginThrottle
 from crm.models import Center, Role, User
 from crm.security import hash_password, verify_password
 
 # Verifying against a dummy hash when the user does not exist keeps login timing uniform.
 _DUMMY_HASH = hash_password("not-a-real-password")
+WRONG_CREDENTIALS = "wrong username or password"
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with this username and password (Unauthorized otherwise).
+
+    The session's transaction is ended (rolled back) before hashing, so call it with a session that
+    has nothing pending.
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("authenticate() needs a session without pending changes")
     user = session.exec(select(User).where(User.username == username)).first()
+    if user is not None:
+        session.expunge(user)
+    session.rollback()  # release the read transaction (SQLite: the write lock) before hashing
     if user is None:
         verify_password(password, _DUMMY_HASH)
-        raise Unauthorized("wrong username or password")
+        raise Unauthorized(WRONG_CREDENTIALS)
     if not verify_password(password, user.password_hash) or not user.is_active:
-        raise Unauthorized("wrong username or password")
+        raise Unauthorized(WRONG_CREDENTIALS)
+    return session.merge(user, load=False)
+
+
+def log_in(
+    session: Session, throttle: LoginThrottle, *, username: str, password: str, ip: str | None
+) -> User:
+    """Check the throttle, then the password; count and audit the outcome (429/401 on failure)."""
+    throttle.check(session, username, ip)
+    try:
+        user = authenticate(session, username, password)
+    except Unauthorized:
+        throttle.failed(session, username, ip)
+        write_audit(
+            session, actor_id=None, action="auth.login_failed", object_type="user", object_id=username[:64]
+        )
+        session.commit()
+        raise
+    throttle.succeeded(session, username, ip)
+    write_audit(session, actor_id=user.id, action="auth.login", object_type="user", object_id=user.id or 0)
+    session.commit()
     return user
 
 

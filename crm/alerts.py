@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlmodel import Session
 
-from config.wiring import get_runtime
+from config.runtime import get_runtime
 from crm.models import Center
 
 log = logging.getLogger(__name__)

@@ -16,15 +16,10 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from channels.base import (
-    ChannelKind,
-    ChannelPermanentError,
-    ChannelTemporaryError,
-    OutboundMessage,
-)
-from config.wiring import get_runtime
+from config.runtime import get_runtime
 from crm.events import MessageDeliveryChanged, record_event
-from crm.models import Message, MessageStatus, OutboxItem, OutboxStatus, utcnow
+from crm.messaging import ChannelKind, ChannelPermanentError, ChannelTemporaryError, OutboundMessage
+from crm.models import Direction, Message, MessageStatus, OutboxItem, OutboxStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +34,27 @@ def deliver(outbox_id: int) -> str:
         return "skipped"
     with Session(runtime.engine, expire_on_commit=False) as session:
         item = session.get(OutboxItem, outbox_id)
-        message = session.get(Message, item.message_id) if item else None
-    if item is None or message is None:
+        message = session.get(Message, item.message_id) if item and item.message_id else None
+        thread = _thread_metadata(session, message) if item and item.channel == "email" else {}
+    if item is None or (message is None and item.body is None):
         return "skipped"
-    adapter = runtime.adapters.get(item.channel)
+    adapter = runtime.adapters.get(item.channel, item.channel_account_id)
     if adapter is None:
+        account = f" account #{item.channel_account_id}" if item.channel_account_id else ""
         return _finish(
-            runtime.engine, item, error=f"the {item.channel} channel is not configured on this server"
+            runtime.engine,
+            item,
+            error=f"the {item.channel} channel{account} is not usable on this server "
+            "(no such account, disabled, or its secrets cannot be decrypted)",
         )
     outbound = OutboundMessage(
         channel=ChannelKind(item.channel),
         recipient=item.recipient,
-        text=message.body,
+        text=message.body if message is not None else item.body or "",
         retry_key=item.retry_key,
-        # Only the first attempt may use the reply token: a retry cannot know whether it was used.
-        reply_token=item.reply_token if item.attempts <= 1 else None,  # the claim counted this try
+        automatic=message is None or message.kind == "auto",
+        attempt=item.attempts,  # the claim counted this try
+        metadata=thread,
     )
     try:
         result = adapter.send(outbound)
@@ -115,23 +116,49 @@ def _retry_later(runtime: Any, item: OutboxItem, error: str) -> str:
     return "retry"
 
 
+def _thread_metadata(session: Session, message: Message | None) -> dict[str, Any]:
+    """Subject, In-Reply-To and References of the consumer's latest mail on the ticket (email)."""
+    if message is None:
+        return {}
+    last = session.exec(
+        select(Message)
+        .where(Message.ticket_id == message.ticket_id, Message.direction == Direction.INBOUND)
+        .order_by(col(Message.id).desc())
+    ).first()
+    if last is None or not last.external_id:
+        return {}
+    refs = [r for r in (last.meta or {}).get("references", []) if isinstance(r, str)]
+    return {
+        "subject": (last.meta or {}).get("subject", ""),
+        "in_reply_to": last.external_id,
+        "references": refs,
+    }
+
+
 def _finish(
     engine: Any, item: OutboxItem, *, error: str | None = None, external_ids: list[str] | None = None
 ) -> str:
     with Session(engine) as session:
         row = session.get(OutboxItem, item.id)
-        message = session.get(Message, item.message_id)
-        assert row is not None and message is not None
+        assert row is not None
         now = utcnow()
         if error is None:
             row.status, row.sent_at, row.last_error = OutboxStatus.SENT, now, None
+        else:
+            row.status, row.last_error = OutboxStatus.FAILED, error[:500]
+        session.add(row)
+        message = session.get(Message, item.message_id) if item.message_id else None
+        if message is None:  # an automatic answer outside any ticket
+            session.commit()
+            return "sent" if error is None else "failed"
+        if error is None:
             message.status, message.sent_at = MessageStatus.SENT, now
             if external_ids:
                 message.meta = {**message.meta, "vendor_message_ids": external_ids}
+                if message.channel == "email" and not message.external_id:
+                    message.external_id = external_ids[0][:255]  # our Message-ID: replies and bounces find it
         else:
-            row.status, row.last_error = OutboxStatus.FAILED, error[:500]
             message.status, message.error = MessageStatus.FAILED, error[:500]
-        session.add(row)
         session.add(message)
         record_event(
             session,

@@ -8,16 +8,19 @@ cases are in the history.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
 from sqlmodel import Session, select
 
-from channels.base import ChannelKind, InboundMessage
+from config.clock import JST, now_utc
 from config.settings import Settings
+from crm.center_hours import validate_hours
 from crm.db import make_engine
+from crm.demo_channels import load_demo_channels
 from crm.intake import record_inbound
+from crm.messaging import ChannelKind, InboundMessage
 from crm.models import (
     Center,
     Contact,
@@ -32,10 +35,8 @@ from crm.models import (
 )
 from crm.schema import migrate
 from crm.security import hash_password
-from routing.calendar import validate_hours
 
 DEMO_PASSWORD = "madoguchi-demo"
-JST = timezone(timedelta(hours=9))
 
 
 def read_demo_file(name: str) -> Any:
@@ -52,13 +53,15 @@ def load_demo(settings: Settings) -> str:
     with Session(engine, expire_on_commit=False) as session:
         centers = _load_centers(session, read_demo_file("centers.json"))
         users = _load_users(session, read_demo_file("users.json"), centers)
+        channels = load_demo_channels(session, centers, settings.encryption_keys)  # LINE + email per center
         closed, opened = _load_cases(session, read_demo_file("cases.jsonl"), centers)
         session.commit()
         indexed = _index_knowledge(session)
         session.commit()
     engine.dispose()
     return (
-        f"demo data: {len(centers)} centers, {len(users)} users, {closed} past cases added, {opened} open consultations added, "
+        f"demo data: {len(centers)} centers, {len(users)} users, {channels} channel accounts added, "
+        f"{closed} past cases added, {opened} open consultations added, "
         f"{indexed} knowledge documents indexed\n"
         f"demo logins (password {DEMO_PASSWORD!r}): {demo_logins(read_demo_file('users.json'))}"
     )
@@ -217,12 +220,13 @@ def _open_case(
         external_id=external_id,
         sender=f"demo-{row['id']}",
         text=row.get("consumer_message", ""),
-        at=datetime.now(JST) - timedelta(minutes=minutes_ago),
+        at=now_utc() - timedelta(minutes=minutes_ago),
     )
     record_inbound(session, msg, center_id=center.id)  # type: ignore[arg-type]
 
 
 def _jst_noon(day: str) -> datetime:
+    """Noon JST on an ISO day, so the case's 受付日 is that day in any export."""
     return datetime.fromisoformat(day).replace(hour=12, tzinfo=JST)
 
 

@@ -33,3 +33,9 @@ class Conflict(DomainError):
 
 class PayloadTooLarge(DomainError):
     status_code = 413
+
+
+class Unprocessable(DomainError):
+    """A value that is well-formed JSON but not acceptable (the message names the field)."""
+
+    status_code = 422

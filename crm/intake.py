@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from channels.base import InboundMessage
 from crm.events import MessageReceived, SeriousAccidentSuspected, record_event
+from crm.lifecycle import transition
+from crm.messaging import InboundMessage, strip_nul
 from crm.models import (
     OPEN_STATUSES,
     Attachment,
@@ -43,24 +45,32 @@ class IntakeResult:
     duplicate: bool = False
 
 
-def record_inbound(session: Session, msg: InboundMessage, *, center_id: int) -> IntakeResult:
-    """Store ``msg`` on the right ticket; a message seen before returns the earlier result."""
+def record_inbound(
+    session: Session, msg: InboundMessage, *, center_id: int, account_id: int | None = None
+) -> IntakeResult:
+    """Store ``msg`` on the right ticket; a message seen before returns the earlier result.
+
+    ``account_id`` is the channel account it came in on: a new ticket remembers it, so replies
+    leave through the same account. NUL characters are replaced (PostgreSQL text cannot hold them).
+    """
+    text = strip_nul(msg.text)
     existing = _find_message(session, msg.channel.value, msg.external_id)
     if existing is not None:
         return _duplicate_result(session, existing)
     identity = ensure_identity(
         session, channel=msg.channel.value, external_id=msg.sender, display_name=msg.sender_display_name
     )
-    ticket, created = _open_ticket_for(session, identity.contact_id, center_id, msg)
+    ticket, created = _open_ticket_for(session, identity.contact_id, center_id, msg, account_id)
     message = Message(
         ticket_id=ticket.id,  # type: ignore[arg-type]
         direction=Direction.INBOUND,
         channel=msg.channel.value,
+        channel_account_id=account_id,
         external_id=msg.external_id,
         kind=msg.kind,
-        body=msg.text,
+        body=text,
         status=MessageStatus.RECEIVED,
-        meta={**msg.metadata, **({"reply_token": msg.reply_token} if msg.reply_token else {})},
+        meta=dict(msg.metadata),
         sent_at=msg.at.astimezone(UTC) if msg.at.tzinfo else msg.at.replace(tzinfo=UTC),
     )
     try:
@@ -84,7 +94,7 @@ def record_inbound(session: Session, msg: InboundMessage, *, center_id: int) -> 
                 status="pending" if att.external_ref else "stored",
             )
         )
-    _after_consumer_message(session, ticket, msg.text)
+    _after_consumer_message(session, ticket, text)
     record_event(
         session,
         MessageReceived(
@@ -144,9 +154,32 @@ def _locked_identity(session: Session, channel: str, external_id: str) -> Contac
     return session.exec(stmt).first()
 
 
+def _threaded_ticket(session: Session, contact_id: int, center_id: int, msg: InboundMessage) -> Ticket | None:
+    """The open ticket of this contact that one of ``metadata["thread_ids"]`` (email In-Reply-To,
+    References) points at: a message we received, or an answer we sent (its external_id)."""
+    ids = [i for i in msg.metadata.get("thread_ids", ()) if isinstance(i, str)][:50]
+    if not ids:
+        return None
+    return session.exec(
+        select(Ticket)
+        .join(Message, col(Message.ticket_id) == Ticket.id)
+        .where(
+            Message.channel == msg.channel.value,
+            col(Message.external_id).in_(ids),
+            Ticket.contact_id == contact_id,
+            Ticket.center_id == center_id,
+            col(Ticket.status).in_(OPEN_STATUSES),
+        )
+        .order_by(col(Ticket.created_at).desc())
+    ).first()
+
+
 def _open_ticket_for(
-    session: Session, contact_id: int, center_id: int, msg: InboundMessage
+    session: Session, contact_id: int, center_id: int, msg: InboundMessage, account_id: int | None
 ) -> tuple[Ticket, bool]:
+    threaded = _threaded_ticket(session, contact_id, center_id, msg)
+    if threaded is not None:
+        return threaded, False
     ticket = session.exec(
         select(Ticket)
         .where(
@@ -162,8 +195,9 @@ def _open_ticket_for(
         center_id=center_id,
         contact_id=contact_id,
         channel=msg.channel.value,
+        channel_account_id=account_id,
         status=TicketStatus.NEW,
-        subject=subject_from(msg.text),
+        subject=subject_from(strip_nul(msg.text)),
         language=(msg.language or "ja")[:16],
     )
     session.add(ticket)
@@ -179,7 +213,8 @@ def subject_from(text: str) -> str:
 
 def _after_consumer_message(session: Session, ticket: Ticket, text: str) -> None:
     if ticket.status == TicketStatus.WAITING_ON_CONSUMER:
-        ticket.status = TicketStatus.ASSIGNED if ticket.assignee_id else TicketStatus.QUEUED
+        to = TicketStatus.ASSIGNED if ticket.assignee_id else TicketStatus.QUEUED
+        transition(session, ticket, to, reason="the consumer answered", actor="intake")
     reasons = detect_serious_accident(text)
     if reasons and not ticket.serious_accident:
         ticket.serious_accident = True
@@ -196,13 +231,19 @@ def _after_consumer_message(session: Session, ticket: Ticket, text: str) -> None
     session.add(ticket)
 
 
+AccidentDetector = Callable[[str], Sequence[str]]
+_accident_detector: AccidentDetector | None = None
+
+
+def set_accident_detector(detector: AccidentDetector | None) -> None:
+    """The composition root plugs in knowledge.accident (crm does not import knowledge)."""
+    global _accident_detector
+    _accident_detector = detector
+
+
 def detect_serious_accident(text: str) -> list[str]:
-    """Reasons to suspect a 重大事故等 (knowledge.accident), or none if that module is absent."""
-    try:
-        from knowledge.accident import detect_serious_accident as detect
-    except ImportError:
-        return []
-    return list(detect(text))
+    """Reasons to suspect a 重大事故等, from the plugged-in detector (none without one)."""
+    return list(_accident_detector(text)) if _accident_detector is not None else []
 
 
 def _find_message(session: Session, channel: str, external_id: str) -> Message | None:

@@ -98,6 +98,39 @@ class Center(SQLModel, table=True):
     timezone: str = Field(default="Asia/Tokyo", max_length=64)
 
 
+class ChannelAccount(SQLModel, table=True):
+    """One LINE official account, email address or phone number a center receives consultations on.
+
+    ``public_id`` is opaque and goes in webhook URLs; secrets live only in ``secrets_encrypted`` (a
+    MultiFernet token, see crm.crypto). ``center_id`` None: a 188-style entry number serving every center.
+    """
+
+    __table_args__ = (UniqueConstraint("kind", "address", name="uq_channel_account_kind_address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(index=True, unique=True, max_length=32)
+    center_id: int | None = Field(default=None, foreign_key="center.id", index=True)
+    kind: str = Field(max_length=16)  # channels.base.ChannelKind: line | email | voice
+    name: str = Field(max_length=200)
+    address: str = Field(max_length=255)  # LINE channel id / email address / E.164 number
+    settings: dict[str, Any] = json_dict_column()
+    secrets_encrypted: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    enabled: bool = True
+    broken_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EmailPollState(SQLModel, table=True):
+    """Where the IMAP poller of an email account stopped: nothing is fetched twice (crm/email_poll.py)."""
+
+    channel_account_id: int = Field(foreign_key="channelaccount.id", primary_key=True)
+    folder: str = Field(default="INBOX", primary_key=True, max_length=200)
+    uidvalidity: int = Field(default=0, sa_type=BigInteger)
+    last_uid: int = Field(default=0, sa_type=BigInteger)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class User(SQLModel, table=True):
     """A counselor (消費生活相談員), supervisor or admin."""
 
@@ -165,6 +198,7 @@ class Ticket(SQLModel, table=True):
     center_id: int = Field(foreign_key="center.id")
     contact_id: int = Field(foreign_key="contact.id", index=True)
     channel: str = Field(max_length=16)
+    channel_account_id: int | None = Field(default=None, foreign_key="channelaccount.id")  # replies leave here
     status: TicketStatus = Field(default=TicketStatus.NEW, max_length=32)
     priority: int = 0  # higher first; see routing.policy for how it is used
     subject: str = Field(default="", max_length=200)
@@ -199,6 +233,7 @@ class Message(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", index=True)
     direction: Direction = Field(max_length=16)
     channel: str = Field(max_length=16)
+    channel_account_id: int | None = Field(default=None, foreign_key="channelaccount.id")
     external_id: str | None = Field(default=None, max_length=255)
     author_id: int | None = Field(default=None, foreign_key="user.id")
     kind: str = Field(default="text", max_length=16)
@@ -244,6 +279,30 @@ class AuditLog(SQLModel, table=True):
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=64)
     detail: dict[str, Any] = json_dict_column()
+    ip: str | None = Field(default=None, max_length=64)  # client address (behind a trusted proxy: X-Forwarded-For)
+    user_agent: str | None = Field(default=None, max_length=300)
+    request_id: str | None = Field(default=None, max_length=64, index=True)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed-login counter and lock of one key (``pair:<user>|<ip>``, ``user:<user>``, ``ip:<ip>``);
+    times are Unix seconds. Used when Redis is not configured (crm/login_throttle.py)."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=400)
+    failures: int = 0
+    expires_at: float = Field(default=0.0, index=True)  # the counter is forgotten after this
+    locked_until: float = 0.0
+
+
+class RevokedToken(SQLModel, table=True):
+    """An access token logged out before it expired (``jti``); kept until its own expiry."""
+
+    __tablename__ = "revoked_token"
+
+    jti: str = Field(primary_key=True, max_length=64)
+    expires_at: float = Field(index=True)  # Unix seconds
 
 
 class OutboxItem(SQLModel, table=True):
@@ -252,11 +311,13 @@ class OutboxItem(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    message_id: int = Field(foreign_key="message.id", index=True, unique=True)
+    # None: an automatic answer outside any ticket (the greeting of a new friend, a group refusal)
+    message_id: int | None = Field(default=None, foreign_key="message.id", index=True, unique=True)
     channel: str = Field(max_length=16)
+    channel_account_id: int | None = Field(default=None, foreign_key="channelaccount.id")
     recipient: str = Field(max_length=255)
     retry_key: str = Field(max_length=64)
-    reply_token: str | None = Field(default=None, max_length=255)  # vendor reply token for automatic answers
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # text when no message
     status: OutboxStatus = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
@@ -266,16 +327,17 @@ class OutboxItem(SQLModel, table=True):
 
 
 class InboundEvent(SQLModel, table=True):
-    """A verified webhook event stored raw before processing; unique per vendor event id."""
+    """A verified webhook event stored raw before processing; unique per account + vendor event id."""
 
     __table_args__ = (
-        UniqueConstraint("channel", "provider_event_id", name="uq_inbound_channel_event"),
-        Index("ix_inbound_sender_status", "channel", "sender", "status"),
+        UniqueConstraint("channel_account_id", "provider_event_id", name="uq_inbound_account_event"),
+        Index("ix_inbound_sender_status", "channel_account_id", "sender", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
-    provider_event_id: str = Field(max_length=128)
+    channel_account_id: int | None = Field(default=None, foreign_key="channelaccount.id")
+    provider_event_id: str = Field(max_length=128)  # whole, or "sha256:<hex>" of a longer id
     sender: str | None = Field(default=None, max_length=255)
     occurred_at_ms: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, default=0))
     raw: str = Field(sa_column=Column(Text, nullable=False))
@@ -319,3 +381,27 @@ class AccidentReport(SQLModel, table=True):
     notified_at: datetime | None = None
     notification_method: str | None = Field(default=None, max_length=50)  # 電話, FAX, 事故情報データバンク...
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class RetentionPolicy(SQLModel, table=True):
+    """How long a center keeps identifying data after a consultation ends (crm.retention).
+
+    A center without a row uses the national default (crm.retention.DEFAULT_RETENTION_YEARS).
+    """
+
+    center_id: int = Field(foreign_key="center.id", primary_key=True)
+    years: int = Field(ge=1, le=100)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DataPurge(SQLModel, table=True):
+    """Marks a ticket or contact whose identifying data was purged (retention) or erased (請求)."""
+
+    __table_args__ = (UniqueConstraint("object_type", "object_id", name="uq_data_purge_object"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    object_type: str = Field(max_length=16)  # ticket | contact
+    object_id: int = Field(index=True)
+    cause: str = Field(max_length=16)  # retention | erasure
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    at: datetime = Field(default_factory=utcnow)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from crm.models import Direction, MessageStatus, Role, TicketStatus
 
 T = TypeVar("T")
+log = logging.getLogger("madoguchi.schemas")
 
 
 class Strict(BaseModel):
@@ -48,6 +50,9 @@ class CenterPublic(BaseModel):
 
 
 class TicketPublic(BaseModel):
+    """A ticket as shown. A bad stored value (null where a list or text belongs, from before the
+    schemas refused it) is shown empty with a logged warning rather than failing the whole list."""
+
     model_config = ConfigDict(from_attributes=True)
     id: int
     center_id: int
@@ -71,6 +76,24 @@ class TicketPublic(BaseModel):
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None
+
+    @field_validator("content_keywords", "required_skills", mode="before")
+    @classmethod
+    def _list_or_empty(cls, value: Any) -> Any:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        log.warning(
+            "ticket has a stored %s where a list of labels belongs; shown without it", type(value).__name__
+        )
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    @field_validator("subject", "summary", mode="before")
+    @classmethod
+    def _text_or_empty(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return value
+        log.warning("ticket has a stored %s value where text belongs; shown as ''", type(value).__name__)
+        return ""
 
 
 class MessagePublic(BaseModel):
@@ -108,23 +131,36 @@ class Page(BaseModel, Generic[T]):
     limit: int
 
 
-class TicketUpdate(Strict):
-    """Fields a counselor may change. Unknown fields are refused (422)."""
+def Omittable(**constraints: Any) -> Any:
+    """A PATCH field that may be left out but never set to null: its column is NOT NULL.
 
-    status: TicketStatus | None = None
-    subject: str | None = Field(default=None, min_length=1, max_length=200)
-    summary: str | None = Field(default=None, max_length=20_000)
-    priority: int | None = Field(default=None, ge=0, le=100)
+    Annotate it without ``| None``; the default (None, never validated) only marks "not sent",
+    and ``model_dump(exclude_unset=True)`` drops it.
+    """
+    return Field(default=None, **constraints)
+
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class TicketUpdate(Strict):
+    """Fields a counselor may change. Unknown fields are refused (422), and so is null for a field
+    whose column cannot hold it; lengths are the columns' lengths."""
+
+    status: TicketStatus = Omittable()
+    subject: str = Omittable(min_length=1, max_length=200)
+    summary: str = Omittable(max_length=20_000)
+    priority: int = Omittable(ge=0, le=100)
     product_category: str | None = Field(default=None, max_length=64)
     sales_method: str | None = Field(default=None, max_length=64)
-    content_keywords: list[str] | None = Field(default=None, max_length=30)
+    content_keywords: list[Label] = Omittable(max_length=30)
     contract_amount: int | None = Field(default=None, ge=0, le=10**12)
     paid_amount: int | None = Field(default=None, ge=0, le=10**12)
     outcome: str | None = Field(default=None, max_length=64)
-    serious_accident: bool | None = None
-    special_consideration: bool | None = None
-    required_skills: list[str] | None = Field(default=None, max_length=20)
-    qualification_required: bool | None = None
+    serious_accident: bool = Omittable()
+    special_consideration: bool = Omittable()
+    required_skills: list[Label] = Omittable(max_length=20)
+    qualification_required: bool = Omittable()
 
 
 class ReplyCreate(Strict):
@@ -140,4 +176,4 @@ class UserCreate(Strict):
     password: str = Field(min_length=8, max_length=256)
     role: Role = Role.COUNSELOR
     center_code: str | None = None
-    display_name: str = ""
+    display_name: str = Field(default="", max_length=100)

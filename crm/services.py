@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from crm.answers import queue_outbound
 from crm.audit import write_audit
-from crm.errors import BadRequest, Conflict
-from crm.events import ReplyQueued, TicketChanged, TicketResolved, record_event
+from crm.errors import BadRequest, Conflict, Unprocessable
+from crm.events import TicketChanged, TicketResolved, record_event
+from crm.lifecycle import transition
 from crm.models import (
     ContactIdentity,
-    Direction,
     Message,
-    MessageStatus,
     Note,
-    OutboxItem,
     Ticket,
     TicketStatus,
     User,
@@ -70,9 +68,11 @@ def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> 
             f"the consumer can no longer be reached on {ticket.channel} (blocked or unfollowed); "
             "record the case and close it, or contact them another way"
         )
-    message = _queue_outbound(session, ticket, identity, body=body, author_id=author.id)
+    message = queue_outbound(
+        session, ticket=ticket, recipient=identity.external_id, body=body, author_id=author.id
+    )
     if ticket.status == TicketStatus.ASSIGNED:
-        ticket.status = TicketStatus.WAITING_ON_CONSUMER
+        transition(session, ticket, TicketStatus.WAITING_ON_CONSUMER, reason="replied", actor=author.id)
     _touch(session, ticket)
     write_audit(
         session, actor_id=author.id, action="ticket.reply", object_type="ticket", object_id=ticket.id or 0
@@ -89,72 +89,17 @@ def _channel_identity(session: Session, ticket: Ticket) -> ContactIdentity | Non
     ).first()
 
 
-def _queue_outbound(
-    session: Session,
-    ticket: Ticket,
-    identity: ContactIdentity,
-    *,
-    body: str,
-    author_id: int | None,
-    kind: str = "text",
-    reply_token: str | None = None,
-) -> Message:
-    """The outbound message and its outbox row, in the caller's transaction; delivery follows commit."""
-    message = Message(
-        ticket_id=ticket.id,  # type: ignore[arg-type]
-        direction=Direction.OUTBOUND,
-        channel=ticket.channel,
-        author_id=author_id,
-        kind=kind,
-        body=body,
-        status=MessageStatus.QUEUED,
-        sent_at=utcnow(),
-    )
-    session.add(message)
-    session.flush()
-    outbox = OutboxItem(
-        message_id=message.id,  # type: ignore[arg-type]
-        channel=ticket.channel,
-        recipient=identity.external_id,
-        retry_key=str(uuid.uuid4()),
-        reply_token=reply_token,
-    )
-    session.add(outbox)
-    session.flush()
-    record_event(
-        session,
-        ReplyQueued(ticket_id=ticket.id, message_id=message.id, outbox_id=outbox.id),  # type: ignore[arg-type]
-    )
-    return message
-
-
-REPLY_TOKEN_SECONDS = 50  # LINE guarantees a reply token for one minute; keep a margin
-
-
 def post_automatic_reply(
     session: Session, *, ticket: Ticket, body: str, commit: bool = True
 ) -> Message | None:
-    """Queue an automatic answer (after-hours notice, greeting) with no author.
-
-    Uses the consumer's latest reply token while it is still fresh, so LINE delivers it as a free
-    reply; otherwise the adapter pushes. Returns None when the consumer cannot be reached.
-    """
+    """Queue an automatic answer (after-hours notice, greeting) with no author, on the ticket's
+    timeline and through the account the consultation came in on. The adapter answers for free
+    while it can (LINE: the consumer's fresh reply token), else it pushes. None: unreachable."""
     identity = _channel_identity(session, ticket)
     if identity is None or not identity.reachable:
         return None
-    latest = session.exec(
-        select(Message)
-        .where(Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND)
-        .order_by(col(Message.id).desc())
-    ).first()
-    fresh = (
-        latest is not None
-        and latest.sent_at is not None
-        and (utcnow() - latest.sent_at).total_seconds() < REPLY_TOKEN_SECONDS
-    )
-    token = latest.meta.get("reply_token") if fresh and latest is not None else None
-    message = _queue_outbound(
-        session, ticket, identity, body=body, author_id=None, kind="auto", reply_token=token
+    message = queue_outbound(
+        session, ticket=ticket, recipient=identity.external_id, body=body, author_id=None, kind="auto"
     )
     if commit:
         session.commit()
@@ -176,6 +121,12 @@ def add_note(
     note = Note(ticket_id=ticket.id, author_id=author_id, body=body, kind=kind)  # type: ignore[arg-type]
     session.add(note)
     _touch(session, ticket)
+    from crm.accidents import flag_if_serious  # 重大事故等 screening of the counselor's note (issue 15)
+
+    flag_if_serious(session, ticket, body)
+    write_audit(
+        session, actor_id=author_id, action=f"ticket.{kind}", object_type="ticket", object_id=ticket.id or 0
+    )
     if commit:
         session.commit()
     return note
@@ -184,11 +135,14 @@ def add_note(
 def update_ticket(session: Session, *, ticket: Ticket, actor: User, changes: dict[str, Any]) -> Ticket:
     """Change case fields and/or status (only the transitions in MANUAL_TRANSITIONS)."""
     new_status = changes.pop("status", None)
+    columns = Ticket.__table__.columns  # type: ignore[attr-defined]
     for field, value in changes.items():
+        if value is None and not columns[field].nullable:  # never commit what the read side cannot show
+            raise Unprocessable(f"{field}: may be left out but not set to null")
         setattr(ticket, field, value)
     changed = list(changes)
     if new_status is not None and new_status != ticket.status:
-        _change_status(ticket, TicketStatus(new_status))
+        _change_status(session, ticket, TicketStatus(new_status), actor)
         changed.append("status")
         if ticket.status == TicketStatus.RESOLVED:
             record_event(session, TicketResolved(ticket_id=ticket.id, center_id=ticket.center_id))  # type: ignore[arg-type]
@@ -214,18 +168,14 @@ def update_ticket(session: Session, *, ticket: Ticket, actor: User, changes: dic
     return ticket
 
 
-def _change_status(ticket: Ticket, new: TicketStatus) -> None:
+def _change_status(session: Session, ticket: Ticket, new: TicketStatus, actor: User) -> None:
+    """A counselor's change: only MANUAL_TRANSITIONS (a subset of crm.lifecycle's), then transition."""
     if new not in MANUAL_TRANSITIONS[ticket.status]:
         allowed = ", ".join(sorted(s.value for s in MANUAL_TRANSITIONS[ticket.status])) or "none"
         raise Conflict(f"cannot change status from {ticket.status.value} to {new.value}; allowed: {allowed}")
     if new == TicketStatus.ASSIGNED and ticket.assignee_id is None:
         raise Conflict("the ticket has no assignee; it goes back to the queue through routing instead")
-    now = utcnow()
-    if new == TicketStatus.RESOLVED:
-        ticket.resolved_at = now
-    elif new == TicketStatus.CLOSED:
-        ticket.closed_at = now
-    ticket.status = new
+    transition(session, ticket, new, reason="changed by a counselor", actor=actor.id)
 
 
 def _touch(session: Session, ticket: Ticket) -> None:

@@ -52,8 +52,8 @@ def to_document(rec: dict, line: int):  # type: ignore[no-untyped-def,type-arg]
 @app.command("import")
 def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False), batch: int = 200) -> None:
     """Import documents from a JSON Lines file (one document per line)."""
+    from bootstrap import build_runtime
     from config.settings import get_settings
-    from config.wiring import build_runtime
     from crm.db import session_scope
     from knowledge.service import upsert_documents
     from knowledge.wiring import embedder_of
@@ -87,8 +87,8 @@ def reindex() -> None:
     """Rebuild the search index from the stored documents (after editing synonyms or stop words)."""
     from sqlmodel import func, select
 
+    from bootstrap import build_runtime
     from config.settings import get_settings
-    from config.wiring import build_runtime
     from crm.db import session_scope
     from knowledge.models import KnowledgeDocument
     from knowledge.service import reindex_all

@@ -8,9 +8,13 @@ the later of the 書面 and the goods; 業務提供誘引販売取引: 20 days. 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+
+from config.clock import today_jst
 
 
 class SalesType(StrEnum):
@@ -107,7 +111,11 @@ def cooling_off_deadline(
     goods_received: date | None = None,
     today: date | None = None,
 ) -> CoolingOff:
-    """Compute the last day of the cooling-off period (day 1 = the day the 書面 was received)."""
+    """Compute the last day of the cooling-off period (day 1 = the day the 書面 was received).
+
+    ``days_left`` counts from ``today`` (default: today in JST, never the server's or the UTC date).
+    """
+    today = today or today_jst()
     st = sales_type if isinstance(sales_type, SalesType) else parse_sales_type(sales_type)
     if st == SalesType.MAIL_ORDER:
         return _mail_order(goods_received, today)
@@ -137,9 +145,9 @@ def cooling_off_deadline(
             ),
         )
     last = start + timedelta(days=days - 1)
-    left = (last - today).days if today is not None else None
-    notes = COMMON_NOTES
-    if left is not None and left < 0:
+    left = (last - today).days
+    notes: tuple[str, ...] = COMMON_NOTES
+    if left < 0:
         notes = (
             "The period based on this date has passed; check whether the 書面 was complete "
             "(defective 書面 ⇒ still cancellable) or other grounds apply.",
@@ -150,7 +158,7 @@ def cooling_off_deadline(
     )
 
 
-def _mail_order(goods_received: date | None, today: date | None) -> CoolingOff:
+def _mail_order(goods_received: date | None, today: date) -> CoolingOff:
     rule = (
         "通信販売: no cooling-off. 返品 is possible within 8 days of delivery (delivery day = day 1) unless "
         "the seller displayed a 返品特約; the buyer pays return shipping (特定商取引法 第15条の3)."
@@ -158,7 +166,7 @@ def _mail_order(goods_received: date | None, today: date | None) -> CoolingOff:
     if goods_received is None:
         return CoolingOff(SalesType.MAIL_ORDER.value, False, rule, days=8)
     last = goods_received + timedelta(days=7)
-    left = (last - today).days if today is not None else None
+    left = (last - today).days
     return CoolingOff(
         SalesType.MAIL_ORDER.value,
         False,
@@ -169,3 +177,68 @@ def _mail_order(goods_received: date | None, today: date | None) -> CoolingOff:
         days_left=left,
         notes=("Check the 返品特約 shown on the order page (screenshot it).",),
     )
+
+
+# --- the 書面's receipt date stated in a consumer's message ---------------------------------------
+
+_DOCUMENT = re.compile(r"書面|契約書|申込書|申し込み書|申込みの控え|控え|書類|説明書|クーリング・?オフの(?:紙|用紙)")
+_RECEIVED = re.compile(r"受け?取|もら|貰|渡さ|渡して|届い|届き|交付")
+_WEEKDAYS = "月火水木金土日"
+_YMD = re.compile(r"(?:(\d{4})[年/.-])?(\d{1,2})[月/](\d{1,2})日?")
+_NOT_YET = re.compile(r"予定|これから|まだ|って(?:い)?ない|て(?:い)?ない|ません|なかった|来週|明日")
+_SENTENCE = re.compile(r"[^。！？!?\n]+")
+
+
+def _weekday_date(prefix: str, weekday: int, message_day: date) -> date:
+    monday = message_day - timedelta(days=message_day.weekday())
+    if prefix == "先週":
+        return monday - timedelta(days=7) + timedelta(days=weekday)
+    if prefix == "先々週":
+        return monday - timedelta(days=14) + timedelta(days=weekday)
+    if prefix == "今週":
+        return monday + timedelta(days=weekday)
+    back = (message_day.weekday() - weekday) % 7  # bare "月曜に": the latest such day, today included
+    return message_day - timedelta(days=back)
+
+
+def _date_in(sentence: str, message_day: date) -> date | None:
+    m = _YMD.search(sentence)
+    if m:
+        year = int(m.group(1)) if m.group(1) else message_day.year
+        try:
+            found = date(year, int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            return None
+        if not m.group(1) and (found - message_day).days > 60:  # "11月28日" said in January
+            found = found.replace(year=year - 1)
+        return found if found <= message_day else None
+    m = re.search(r"(先々週|先週|今週)?の?([月火水木金土日])曜", sentence)
+    if m:
+        return _weekday_date(m.group(1) or "", _WEEKDAYS.index(m.group(2)), message_day)
+    m = re.search(r"(\d{1,2})日前", sentence)
+    if m:
+        return message_day - timedelta(days=int(m.group(1)))
+    m = re.search(r"先月の?(\d{1,2})日", sentence)
+    if m:
+        first = message_day.replace(day=1) - timedelta(days=1)
+        try:
+            return first.replace(day=int(m.group(1)))
+        except ValueError:
+            return None
+    for word, back in (("一昨日", 2), ("おととい", 2), ("昨日", 1), ("きのう", 1), ("今日", 0), ("本日", 0)):
+        if word in sentence:
+            return message_day - timedelta(days=back)
+    return None
+
+
+def document_received_from_text(text: str, message_day: date) -> date | None:
+    """The day the 書面 was received, when a sentence of ``text`` says so (「契約書は11月28日にもらいました」,
+    「書面は先週の月曜に受け取った」), relative dates resolved against ``message_day`` (the JST date the
+    message was sent); None when no sentence both names the 書面 and its receipt with a date."""
+    norm = unicodedata.normalize("NFKC", text)
+    for sentence in _SENTENCE.findall(norm):
+        if _DOCUMENT.search(sentence) and _RECEIVED.search(sentence) and not _NOT_YET.search(sentence):
+            found = _date_in(sentence, message_day)
+            if found is not None:
+                return found
+    return None

@@ -3,6 +3,7 @@ leave-one-out check of the category suggestions. Nothing here runs in production
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -15,15 +16,23 @@ LEAK_TYPES = ("phone", "email", "name")
 
 
 def ranking_metrics(ranked: dict[str, list[str]], queries: list[dict], k: int = 10) -> dict[str, float]:  # type: ignore[type-arg]
-    """MRR@k and Recall@k of ranked id lists against each query's ``relevant`` ids."""
-    mrr = recall = 0.0
+    """MRR@k, Recall@k and nDCG@k of ranked id lists against each query's ``relevant`` ids.
+
+    MRR and Recall count the ``relevant`` ids (the answers); nDCG uses ``grades`` ({id: gain}, e.g.
+    2 = the answer, 1 = related) when a query has them, else gain 1 for each relevant id."""
+    mrr = recall = ndcg = 0.0
     for q in queries:
         rel = set(q["relevant"])
+        grades: dict[str, float] = q.get("grades") or dict.fromkeys(rel, 1)
         top = ranked.get(q["qid"], [])[:k]
         mrr += next((1.0 / (i + 1) for i, d in enumerate(top) if d in rel), 0.0)
         recall += len(rel.intersection(top)) / len(rel) if rel else 0.0
+        dcg = sum((2 ** grades.get(d, 0) - 1) / math.log2(i + 2) for i, d in enumerate(top))
+        ideal = sorted(grades.values(), reverse=True)[:k]
+        idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+        ndcg += dcg / idcg if idcg else 0.0
     n = max(1, len(queries))
-    return {f"MRR@{k}": round(mrr / n, 4), f"Recall@{k}": round(recall / n, 4)}
+    return {f"MRR@{k}": round(mrr / n, 4), f"Recall@{k}": round(recall / n, 4), f"nDCG@{k}": round(ndcg / n, 4)}
 
 
 def _pr(c: dict[str, int]) -> dict[str, float]:

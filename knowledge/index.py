@@ -20,7 +20,6 @@ B = 0.75
 MAX_QUERY_TERMS = 24  # the rarest terms of a long query; common ones add little and cost much
 POSTINGS_BUDGET = 30_000  # stop adding (ever more common) query terms once this many postings are read
 EXACT_POSTINGS = 8_000  # below this many postings, OR-all-terms (exact BM25) is cheap enough
-MAX_AND_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -100,22 +99,38 @@ def is_exact(chosen: Sequence[str], df: dict[str, int], exact_postings: int) -> 
     return len(chosen) == 1 or sum(df[t] for t in chosen) <= exact_postings
 
 
-def and_first_steps(
+RESCORE_DEPTH = 3  # candidates per wanted hit gathered by the cheap steps before exact rescoring
+MIN_CANDIDATES = 30
+
+
+def essential_terms(chosen: Sequence[str], df: dict[str, int], exact_postings: int) -> list[str]:
+    """The rarest chosen terms whose postings together fit ``exact_postings`` (at least one)."""
+    out: list[str] = []
+    for t in chosen:
+        if out and sum(df[x] for x in out) + df[t] > exact_postings:
+            break
+        out.append(t)
+    return out
+
+
+def candidate_steps(
     chosen: Sequence[str], df: dict[str, int], exact_postings: int
 ) -> list[tuple[list[str], bool]]:
-    """The large-index plan shared by both stores, as ``(terms, all_required)`` steps run in order
-    until ``k`` hits: documents with all chosen terms, then with the rarest ``m`` of them for
-    decreasing ``m``; last, an OR of the rarest terms whose postings fit ``exact_postings`` (at
-    least one)."""
-    steps: list[tuple[list[str], bool]] = [(list(chosen[:m]), True) for m in range(len(chosen), 1, -1)][
-        :MAX_AND_STEPS
-    ]
-    budget: list[str] = []
-    for t in chosen:
-        if budget and sum(df[x] for x in budget) + df[t] > exact_postings:
-            break
-        budget.append(t)
-    return [*steps, (budget, False)]
+    """The large-index plan shared by both stores, as ``(terms, all_required)`` candidate queries:
+    documents with all chosen terms and the best by the rarest
+    (essential) terms alone (an OR within ``exact_postings``). Every candidate is then rescored by
+    BM25 over ALL chosen terms, so a document missing one term still competes on its score (the
+    old AND-first plan ranked any full match above it). Documents none of these steps reach are
+    missed: exact when the best matches contain a rare term, as natural-language queries do."""
+    steps: list[tuple[list[str], bool]] = []
+    if len(chosen) > 1:
+        steps.append((list(chosen), True))
+    return [*steps, (essential_terms(chosen, df, exact_postings), False)]
+
+
+def candidate_depth(limit: int) -> int:
+    """How many candidates each step of :func:`candidate_steps` fetches."""
+    return max(MIN_CANDIDATES, limit * RESCORE_DEPTH)
 
 
 def idf(n_docs: int, df: int) -> float:

@@ -1,15 +1,23 @@
 """PII masking for everything shown outside the handling center and for every export.
 
-``find_pii(text)`` returns typed spans (offsets into the ORIGINAL text); ``mask(text)`` replaces
-them with typed placeholders ([氏名], [電話番号], ...). Detection runs on the NFKC form (so
-full-width digits and hyphens are caught) and maps back to the original offsets.
+``find_pii(text)`` returns typed spans (offsets into the ORIGINAL text); ``mask(text)`` returns the
+original text with those spans replaced by typed placeholders ([氏名], [電話番号], ...). Detection never
+changes what is displayed; it runs on two normalized views mapped back to the original offsets:
 
-What is masked: person names (Sudachi 人名, and names before 様/さん/氏/殿 or after 氏名:/名前は),
-phone numbers (mobile, fixed, 0120/0800, +81), email addresses, postal codes, street addresses
-(place + block number), 12-digit individual numbers (マイナンバー, check digit or context), card
-numbers (Luhn), bank accounts (口座番号 context), LINE ids (LINE ID context), dates of birth
-(生年月日 context). What is kept: business names (株式会社〇〇, 〇〇工務店), product names, URLs
-(scam sites are what makes a case useful), dates that are not a birth date, amounts.
+* the NFKC view (full-width → ASCII, ＠ → @, half-width katakana composed) for names, mail addresses,
+  LINE ids, cards, マイナンバー and the context rules of knowledge.pii_rules;
+* the digit view (knowledge.pii_patterns.digit_view: kanji numerals in a numeric context → digits,
+  〇九〇 → 090, 二十五年 → 25年) for phones, postal codes, addresses, birth dates and bank accounts.
+
+Detectors (all run; their union is masked, overlapping spans merge under the highest-priority type so
+nothing detected is left partly visible):
+knowledge.pii_patterns (phones in any grouping, 〒, addresses with or without 市区町村, era/western
+birth dates, obfuscated mail addresses), knowledge.pii_names (romaji, katakana and hiragana names),
+SudachiPy 人名 here (names split by a space or line break are read joined), and knowledge.pii_rules
+(label/kin/role/self-introduction/signature contexts, LINE ids, ゆうちょ accounts).
+What is kept: business names (株式会社〇〇, 〇〇(株), 〇〇工務店: a name inside one is not masked), product
+names, URLs (scam sites are what makes a case useful), dates that are not a birth date, amounts, 188, and
+order/受付 numbers. Quality: bench/pii_quality.py on bench/data/pii_v2_{dev,test}.jsonl.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge import pii_rules
+from knowledge import pii_names, pii_patterns, pii_rules
 from knowledge.text import _chunks, _tokenizer, normalize_with_offsets
 
 PLACEHOLDERS = {
@@ -75,7 +83,16 @@ ADDRESS_RE = re.compile(
     rf"(?:北海道|東京都|京都府|大阪府|[\u4e00-\u9fff]{{2,3}}県)?(?:[\u4e00-\u9fffヶケ]{{1,8}}|さいたま|つくば|いわき|ひたちなか|かすみがうら|みどり|あきる野)[市区町村郡]"
     rf"[\u4e00-\u9fff\u30a0-\u30ffヶ]{{0,12}}?[0-9一二三四五六七八九十]+(?:丁目|番地|番|号|{D})(?:[0-9]+(?:番地|番|号|{D})?)*(?:[0-9]+号室)?"
 )
-HONORIFICS = ("様", "さん", "氏", "殿", "くん", "ちゃん")
+HONORIFICS = ("様", "さん", "氏", "殿", "くん", "ちゃん", "さま", "君", "はん")
+GIVEN_TAIL_RE = re.compile(r"[ \n]?([\u4e00-\u9fff]{1,3})(?=です|さん|様|と申|\(|、|。|$|\s|が|は|より)")
+KANA_TAIL_RE = re.compile(
+    r"[ \n]([\u3041-\u3093]{2,4}|[\u30a1-\u30fa\u30fc]{2,5})(?=です|と申|\(|、|。|$|\s|より)"
+)
+KANA_NOT_GIVEN = ("さん", "さま", "くん", "ちゃん", "です", "ます", "より", "から", "まで", "など", "ほか")
+KANJI_HONORIFIC_RE = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3})(?=さん|様|さま|くん|ちゃん|氏)")
+PLACE_AFTER = frozenset(
+    ("支店", "駅", "駅前", "店", "本店", "営業所", "出張所", "線", "方面", "周辺", "付近", "近く", "界隈")
+)
 NAME_CTX_RE = re.compile(
     r"(?:氏名|名前|名義|契約者名?)(?:は|:|：|\s)+([\u4e00-\u9fff\u30a0-\u30ff\u3040-\u309f]{2,10}?)(?=です|と申|で、|、|。|\s|$|様|さん)"
 )
@@ -167,6 +184,43 @@ def _name_spans(norm: str) -> list[PiiSpan]:
     for base, chunk in _chunks(norm):
         if chunk.strip():
             spans += [PiiSpan(s.start + base, s.end + base, s.type) for s in _chunk_names(chunk)]
+    spans += _split_names(norm)
+    for m in KANJI_HONORIFIC_RE.finditer(norm):  # 優斗さん: a given name Sudachi reads as a common noun
+        cand = m.group(1)
+        if (
+            cand not in NOT_NAMES
+            and cand not in pii_rules.NOT_HONORED
+            and not cand.endswith(pii_rules.ROLE_ENDINGS)
+        ):
+            spans.append(PiiSpan(m.start(1), m.end(1), "name"))
+    return spans
+
+
+SPLIT_AT_RE = re.compile(
+    r"(?<=[\u4e00-\u9fff\u30a1-\u30fa\u30fc])[ \n](?=[\u4e00-\u9fff\u30a1-\u30fa\u30fc])"
+)
+NAME_CHAR_RE = re.compile(r"[\u4e00-\u9fff\u30a1-\u30fa\u30fc]")
+
+
+def _split_names(norm: str) -> list[PiiSpan]:
+    """A family and a given name split by a space or line break (松本⏎太郎): Sudachi reads the two
+    halves apart as a place and a noun, so read them joined and keep a 姓 + 名 that meets at the break."""
+    spans: list[PiiSpan] = []
+    for gap in SPLIT_AT_RE.finditer(norm):
+        left_start = gap.start()
+        while left_start > 0 and gap.start() - left_start < 4 and NAME_CHAR_RE.match(norm[left_start - 1]):
+            left_start -= 1
+        right_end = gap.end()
+        while right_end < len(norm) and right_end - gap.end() < 4 and NAME_CHAR_RE.match(norm[right_end]):
+            right_end += 1
+        left, right = norm[left_start : gap.start()], norm[gap.end() : right_end]
+        morphs = list(_tokenizer().tokenize(left + right))
+        fam = next((m for m in morphs if m.end() == len(left)), None)
+        given = next((m for m in morphs if m.begin() == len(left)), None)
+        if fam is None or given is None:
+            continue
+        if fam.part_of_speech()[3] == "姓" and given.part_of_speech()[2] == "人名":
+            spans.append(PiiSpan(left_start + fam.begin(), gap.end() + given.end() - len(left), "name"))
     return spans
 
 
@@ -179,13 +233,20 @@ def _chunk_names(norm: str) -> list[PiiSpan]:
         pos = m.part_of_speech()
         j = i
         if pos[2] == "人名":
-            while j + 1 < len(morphs) and morphs[j + 1].part_of_speech()[2] == "人名":
-                j += 1
+            if not _person_token(morphs, i):
+                i += 1
+                continue
+            j = _extend_name(morphs, i)
         elif i + 1 < len(morphs) and morphs[i + 1].surface() in HONORIFICS and _name_like(m, pos):
             pass
         else:
             i += 1
             continue
+        end = morphs[j].end()
+        if morphs[i].part_of_speech()[3] == "姓":  # 坂本 優斗: a given name Sudachi splits or reads as a noun
+            tail = GIVEN_TAIL_RE.match(norm, end) or KANA_TAIL_RE.match(norm, end)
+            if tail and tail.group(1) not in NOT_NAMES and not tail.group(1).startswith(KANA_NOT_GIVEN):
+                end = tail.end(1)
         before = morphs[i - 1].surface() if i > 0 else ""
         after = morphs[j + 1].surface() if j + 1 < len(morphs) else ""
         business = (
@@ -194,9 +255,47 @@ def _chunk_names(norm: str) -> list[PiiSpan]:
             or norm[max(0, m.begin() - 4) : m.begin()].endswith(BUSINESS_PREFIX)
         )
         if not business:
-            spans.append(PiiSpan(m.begin(), morphs[j].end(), "name"))
+            spans.append(PiiSpan(m.begin(), end, "name"))
         i = j + 1
     return spans
+
+
+def _person_token(morphs, i: int) -> bool:  # type: ignore[no-untyped-def]
+    """A Sudachi 人名 that is used as a person here: not 梅田支店 / 梅田の駅前, not lower-case English."""
+    s = morphs[i].surface()
+    if s.isascii() and not s[:1].isupper():
+        return False
+    nxt = [morphs[k].surface() for k in range(i + 1, min(len(morphs), i + 3))]
+    return not (
+        nxt and (nxt[0] in PLACE_AFTER or (nxt[0] == "の" and len(nxt) > 1 and nxt[1] in PLACE_AFTER))
+    )
+
+
+def _extend_name(morphs, i: int) -> int:  # type: ignore[no-untyped-def]
+    """Last morph of the name starting at ``i``: 佐藤花子, 佐藤 花子, 佐藤⏎花子, 坂本 優斗, Maria Santos."""
+    j = i
+    while True:
+        nxt = morphs[j + 1] if j + 1 < len(morphs) else None
+        gap = nxt is not None and nxt.part_of_speech()[0] == "空白" and len(nxt.surface()) <= 2
+        after = morphs[j + 2] if gap and j + 2 < len(morphs) else nxt if not gap else None
+        if after is None:
+            return j
+        step = 2 if gap else 1
+        a_pos, a_s = after.part_of_speech(), after.surface()
+        if a_pos[2] == "人名" and not (a_s.isascii() and not a_s[:1].isupper()):
+            j += step
+        elif (
+            j == i
+            and morphs[i].part_of_speech()[3] == "姓"
+            and a_pos[0] == "名詞"
+            and re.fullmatch(r"[\u4e00-\u9fff]{1,3}", a_s)
+            and a_s not in NOT_NAMES
+        ):
+            j += step  # 姓 + a given name Sudachi reads as a common noun (太郎, 誠, 優斗)
+        elif morphs[j].surface().isascii() and re.fullmatch(r"[A-Z][a-z]+|[A-Z]+", a_s) and gap:
+            j += step
+        else:
+            return j
 
 
 def _name_like(m, pos: tuple[str, ...]) -> bool:  # type: ignore[no-untyped-def]
@@ -207,18 +306,40 @@ def _name_like(m, pos: tuple[str, ...]) -> bool:  # type: ignore[no-untyped-def]
 
 
 def _resolve(spans: list[PiiSpan], protected: list[tuple[int, int]]) -> list[PiiSpan]:
-    def inside_url(s: PiiSpan) -> bool:
+    """Union of the detections (outside URLs and business names): overlapping spans merge into one,
+    typed by the highest-priority member, so nothing detected is ever left partly visible."""
+
+    def shielded(s: PiiSpan) -> bool:
         return s.type != "email" and any(a <= s.start and s.end <= b for a, b in protected)
 
-    ranked = sorted(
-        (s for s in spans if s.end > s.start and not inside_url(s)),
-        key=lambda s: (-PRIORITY[s.type], -(s.end - s.start), s.start),
+    merged: list[PiiSpan] = []
+    for s in sorted(x for x in spans if x.end > x.start and not shielded(x)):
+        if merged and s.start < merged[-1].end:
+            last = merged[-1]
+            kind = last.type if PRIORITY[last.type] >= PRIORITY[s.type] else s.type
+            merged[-1] = PiiSpan(last.start, max(last.end, s.end), kind)
+        else:
+            merged.append(s)
+    return merged
+
+
+def _digit_spans(norm: str) -> list[PiiSpan]:
+    """Phones, postal codes, addresses and birth dates found on the digit view, in ``norm`` offsets."""
+    digi, back = pii_patterns.digit_view(norm)
+    found = (
+        pii_patterns.phones(digi)
+        + pii_patterns.postal_codes(digi)
+        + pii_patterns.addresses(digi, _is_place)
+        + pii_patterns.birth_dates(digi)
+        + pii_patterns.bank_accounts(digi)
     )
-    chosen: list[PiiSpan] = []
-    for s in ranked:
-        if all(s.end <= c.start or s.start >= c.end for c in chosen):
-            chosen.append(s)
-    return sorted(chosen)
+    return [PiiSpan(back[s], _end(back, e), t) for s, e, t in found if e > s]
+
+
+def _is_place(run: str) -> bool:
+    """True if the last word of ``run`` is a Sudachi 地名 (a town written without 市区町村)."""
+    morphs = list(_tokenizer().tokenize(run[-12:]))
+    return bool(morphs) and morphs[-1].part_of_speech()[2] in ("地名", "人名")
 
 
 def find_pii(text: str) -> list[PiiSpan]:
@@ -227,15 +348,24 @@ def find_pii(text: str) -> list[PiiSpan]:
         return []
     norm, offsets = normalize_with_offsets(text)
     protected = [(m.start(), m.end()) for m in URL_RE.finditer(norm) if "@" not in m.group()]
-    found = _regex_spans(norm) + _name_spans(norm)
+    found = _regex_spans(norm) + _name_spans(norm) + _digit_spans(norm)
+    found += [PiiSpan(*r) for r in pii_patterns.emails(norm)]
+    found += [
+        PiiSpan(*r) for r in pii_names.romaji_names(norm) + pii_names.kana_names(norm, _common_or_business)
+    ]
     found += [PiiSpan(*r) for r in pii_rules.following(norm, [(s.start, s.end, s.type) for s in found])]
-    spans = _resolve(found, protected)
-    out = []
-    for s in spans:
-        start = offsets[s.start]
-        end = offsets[s.end - 1] + 1
-        out.append(PiiSpan(start, end, s.type))
-    return out
+    business = [(a, b) for a, b, _ in pii_rules.business_names(norm)]
+    found = [
+        s for s in found if not (s.type == "name" and any(a <= s.start and s.end <= b for a, b in business))
+    ]
+    return [PiiSpan(offsets[s.start], _end(offsets, s.end), s.type) for s in _resolve(found, protected)]
+
+
+def _end(offsets: list[int], end: int) -> int:
+    """The original index after normalized char ``end - 1``, including marks NFKC composed into it."""
+    if end < len(offsets) and offsets[end] > offsets[end - 1]:
+        return offsets[end]
+    return offsets[end - 1] + 1
 
 
 def mask(text: str) -> str:

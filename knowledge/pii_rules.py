@@ -32,12 +32,32 @@ NOT_NAMES = frozenset(
         " お嬢 王 神 私 わたし 主人"
     )
 )
+NOT_HONORED = frozenset(  # words that take さん/様 but are not names (大家さん, お医者さん)
+    _words(
+        "大家 医者 運転手 近所 お隣 友達 友人 知人 先輩 後輩 同僚 上司 部下 親戚 叔母 叔父 伯母 伯父 彼氏 彼女"
+        " 皆様 各位 奥様 奥 嫁 婿 お孫 お子 子供 赤 母 父 息子 娘 兄 姉 弟 妹 孫 夫 妻 本人 先方 相手 皆 神 仏"
+        " 警察 役所 市役所 区役所 お役所 郵便 宅配 配達 大工 職人 外国 日本 中国 韓国 米国 皆皆 各 貴 殿"
+    )
+)
 BUSINESS_PREFIX = _words("株式会社 有限会社 合同会社 (株) (有) 合資会社 一般社団法人 医療法人")
 BUSINESS_SUFFIX = _words(
     "工務店 商事 商店 株式会社 不動産 建設 産業 工業 電機 銀行 証券 興業 物産 事務所 クリニック 病院 医院"
     " 歯科 商会 ホーム 住宅 電器 薬局 会社 社 店 屋 堂 組 化粧品 通販"
 )
 
+BUSINESS_WORDS = _words(
+    "自動車 製薬 住建 住設 設備 塗装 運輸 物流 急便 運送 製作所 酒造 食品 ガス 電力 保険 生命 損保 信金 信用金庫"
+    " 郵便 グループ ホールディングス 総研 企画 法律事務所 整骨院 接骨院 鍼灸院 眼科 内科 皮膚科 美容外科 司法書士"
+    " 行政書士 税理士 エステ サロン ジム スクール 学院 塾 リフォーム ハウス ホーム 不動産 建設 工務店 商事 商店 電機"
+    " 電器 クリニック 病院 医院 歯科 薬局 通販 産業 工業 興業 物産 商会 銀行 証券"
+)
+_BIZ_CH = r"[\u4e00-\u9fff\u30a1-\u30fa\u30fcA-Za-z0-9&・ー]"
+BUSINESS_RE = re.compile(
+    rf"(?:株式会社|有限会社|合同会社|合資会社|一般社団法人|一般財団法人|医療法人|\((?:株|有)\))\s?{_BIZ_CH}{{1,20}}"
+    rf"|{_BIZ_CH}{{1,20}}?\s?(?:株式会社|有限会社|\((?:株|有)\))"
+    rf"|[\u4e00-\u9fff\u30a1-\u30fa\u30fc]{{1,8}}?(?:{'|'.join(BUSINESS_WORDS)})"
+    rf"|(?<![\u3041-\u3093])[\u3041-\u3093]{{2,6}}(?:{'|'.join(BUSINESS_WORDS)})"
+)
 HANDLE = r"@?([A-Za-z0-9][A-Za-z0-9._\-]{2,29})"
 LINE_WORD = r"(?:LINE|ライン|line)"
 LINE_DIRECT_RE = re.compile(
@@ -128,10 +148,16 @@ def bank_accounts(norm: str) -> list[Span]:
     return [(m.start(1), m.end(1), "bank") for m in YUCHO_RE.finditer(norm)]
 
 
+ROLE_NAME_RE = re.compile(
+    r"(?:担当|担当者|相談者|契約者|名義人?)(?:の|は|:|\s)*([\u4e00-\u9fff]{1,4}|[\u30a1-\u30fa\u30fc]{2,8})"
+    r"(?=\(|さん|様|さま|氏|、|。|が|は|です|と申|\s|$)"
+)
+
+
 def names(norm: str, is_common_word: Callable[[str], bool]) -> list[Span]:
-    """Names in label, kin, self-introduction and signature contexts."""
+    """Names in label, kin, role (担当〇〇), self-introduction and signature contexts."""
     out: list[Span] = [(m.start(1), m.end(1), "name") for m in LABEL_NAME_RE.finditer(norm)]
-    for rx in (KIN_NAME_RE, SELF_INTRO_RE, SIGNATURE_RE):
+    for rx in (KIN_NAME_RE, SELF_INTRO_RE, SIGNATURE_RE, ROLE_NAME_RE):
         for m in rx.finditer(norm):
             cand = m.group(1).strip()
             if cand and not cand.endswith(ROLE_ENDINGS) and not is_common_word(cand):
@@ -157,3 +183,8 @@ def following(norm: str, spans: Sequence[Span]) -> list[Span]:
             if m:
                 out.append((m.start(1), m.end(1), "birthdate"))
     return out
+
+
+def business_names(norm: str) -> list[Span]:
+    """Business names (株式会社〇〇, 〇〇(株), 〇〇工務店, 佐藤製薬): a person name inside one is kept."""
+    return [(m.start(), m.end(), "business") for m in BUSINESS_RE.finditer(norm)]

@@ -7,19 +7,18 @@ written to ``knowledge_document`` and to the search store in the same transactio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from crm.errors import NotFound
 from crm.models import Direction, Message, Ticket, utcnow
-from knowledge import semantic
+from knowledge import semantic, sharing
 from knowledge.index import Hit, IndexDoc, SearchFilters, store_for
 from knowledge.models import KnowledgeDocument
-from knowledge.pii import mask
 from knowledge.snippet import highlight
-from knowledge.text import get_analyzer
+from knowledge.text import get_analyzer, normalize
 
 LABEL_FIELDS = ("product_category", "product_category_top", "sales_method", "content_keywords")
 TICKET_TEXT_LIMIT = 4000
@@ -74,8 +73,12 @@ def _store(session: Session):  # type: ignore[no-untyped-def]
 def upsert_documents(
     session: Session, docs: Sequence[DocumentIn], *, embedder: semantic.Embedder | None = None
 ) -> int:
-    """Insert or replace documents (by id) and index them; returns how many were written."""
+    """Insert or replace documents (by id) and index them; returns how many were written.
+
+    A case record (kind "case") is shown to every center, so it is stored and indexed only as its
+    shareable view (knowledge.sharing): masked title and body, whitelisted labels."""
     index_docs = []
+    docs = [_shareable_doc(d) if d.kind == "case" and d.source_ticket_id is None else d for d in docs]
     for d in docs:
         row = KnowledgeDocument(
             id=d.id,
@@ -97,6 +100,15 @@ def upsert_documents(
     if embedder is not None:
         semantic.store_embeddings(session, embedder, [(d.id, f"{d.title}\n{d.body}") for d in docs])
     return len(index_docs)
+
+
+def _shareable_doc(d: DocumentIn) -> DocumentIn:
+    return replace(
+        d,
+        title=sharing.shareable_text(d.title),
+        body=sharing.shareable_text(d.body),
+        fields=sharing.shareable_labels(d.fields),
+    )
 
 
 def reindex_document(session: Session, doc: KnowledgeDocument) -> None:
@@ -171,21 +183,27 @@ def _results(session: Session, hits: Sequence[Hit], viewer_center_id: int | None
         if doc is None:  # indexed but deleted meanwhile
             continue
         foreign = doc.center_id is not None and doc.center_id != viewer_center_id
-        title, body = (mask(doc.title), mask(doc.body)) if foreign else (doc.title, doc.body)
-        out.append(
-            SearchResult(
-                doc.id,
-                doc.kind,
-                title,
-                highlight(body, h.matched),
-                round(h.score, 4),
-                h.matched,
-                doc.center_id,
-                foreign,
-                doc.fields,
-            )
-        )
+        out.append(_foreign_result(doc, h) if foreign else _own_result(doc, h))
     return out
+
+
+def _own_result(doc: KnowledgeDocument, h: Hit) -> SearchResult:
+    body = highlight(doc.body, h.matched)
+    return SearchResult(
+        doc.id, doc.kind, doc.title, body, round(h.score, 4), h.matched, doc.center_id, False, doc.fields
+    )
+
+
+def _foreign_result(doc: KnowledgeDocument, h: Hit) -> SearchResult:
+    """Another center's document: only the whitelisted view of knowledge.sharing, never a raw field."""
+    title, body = sharing.shareable_text(doc.title), sharing.shareable_text(doc.body)
+    labels = sharing.shareable_labels(doc.fields)
+    visible = normalize(" ".join([title, body, *[str(v) for v in labels.values()]]))
+    matched = tuple(t for t in h.matched if t in visible)
+    snippet = highlight(body, matched)
+    return SearchResult(
+        doc.id, doc.kind, title, snippet, round(h.score, 4), matched, doc.center_id, True, labels
+    )
 
 
 def ticket_text(session: Session, ticket: Ticket) -> str:
@@ -240,13 +258,13 @@ def index_resolved_ticket(
     }
     if existing is not None:  # counselor corrections recorded on the document win
         fields.update({k: v for k, v in existing.fields.items() if k in LABEL_FIELDS and v})
-    doc = DocumentIn(
+    doc = DocumentIn(  # a case is indexed for every center: only its shareable view goes in
         id=case_doc_id(ticket_id),
         kind="case",
-        title=mask(ticket.subject),
-        body=mask(body[:TICKET_TEXT_LIMIT]),
+        title=sharing.shareable_text(ticket.subject),
+        body=sharing.shareable_text(body[:TICKET_TEXT_LIMIT]),
         center_id=ticket.center_id,
-        fields=fields,
+        fields=sharing.shareable_labels(fields),
         source_ticket_id=ticket_id,
     )
     upsert_documents(session, [doc], embedder=embedder)

@@ -15,8 +15,9 @@ Query plan: the same as the SQLite store (knowledge/store_sqlite.py), profiled a
 counting postings per query through the GIN index cost ~12 ms per term and scoring every OR
 candidate ~12 µs per row (unnest of the tsvector), 0.7–2 s per query. Now: document frequencies
 from the table (an index lookup); the rarest terms within the postings budget; when their postings
-are few, one OR query (exact BM25); otherwise AND-first (all chosen terms, then the rarest ``m``)
-with a GIN-driven bitmap scan, BM25 computed in SQL only over those candidates, until ``k`` hits.
+are few, one OR query (exact BM25); otherwise candidates from cheap GIN-driven steps (all chosen terms AND-ed, all but the commonest,
+the rarest terms OR-ed within the budget), every candidate then rescored in SQL by BM25 over ALL
+chosen terms, as the SQLite store does.
 
 Ranking equals FTS5's bm25() (k1=1.2, b=0.75, same idf): FTS5 also counts the two tokens of the
 SQLite store's ``meta`` column (kind, center) in a document's length, so they are added here too.
@@ -38,7 +39,8 @@ from knowledge.index import (
     Hit,
     IndexDoc,
     SearchFilters,
-    and_first_steps,
+    candidate_depth,
+    candidate_steps,
     choose_terms,
     clean_terms,
     idf,
@@ -200,9 +202,14 @@ class PostgresStore:
         op: str,
         limit: int,
         ctx: _Context,
+        only: Sequence[str] = (),
     ) -> list[_Row]:
-        """Top ``limit`` (doc_id, bm25 over ``terms``, its terms) of documents matching ``terms``."""
+        """Top ``limit`` (doc_id, bm25 over ``terms``, its terms) of documents matching ``terms``
+        (among the ``only`` documents when given)."""
         idfs, avgdl, where, fparams = ctx
+        if only:
+            where += " AND s.doc_id = ANY(CAST(:only AS text[]))"
+            fparams = {**fparams, "only": list(only)}
         params: dict[str, object] = {
             "tsq": f" {op} ".join(lexeme(t) for t in terms),
             "avgdl": avgdl or 1.0,
@@ -222,20 +229,18 @@ class PostgresStore:
     def _ranked_rows(
         self, conn: Connection, chosen: list[str], df: dict[str, int], limit: int, ctx: _Context
     ) -> list[_Row]:
-        """Mirror of SqliteFtsStore._ranked_rows (exact OR, else AND-first then the exact budget)."""
+        """Mirror of SqliteFtsStore._ranked_rows (exact OR, else candidates rescored over all terms)."""
         if is_exact(chosen, df, self.exact_postings):
             return self._top(conn, chosen, "|", limit, ctx)
-        found: dict[str, tuple[float, list[str]]] = {}
-        floor = float("inf")  # later (weaker) steps never outrank earlier ones
-        for terms, all_required in and_first_steps(chosen, df, self.exact_postings):
-            op = "&" if all_required else "|"
-            rows = self._top(conn, terms, op, limit, ctx)
-            new = [(d, min(score, floor), ts) for d, score, ts in rows if d not in found]
-            found.update((d, (score, ts)) for d, score, ts in new[: limit - len(found)])
-            floor = min((v[0] for v in found.values()), default=floor)
-            if len(found) >= limit:
-                break
-        return [(d, score, ts) for d, (score, ts) in found.items()]
+        depth = candidate_depth(limit)
+        steps = candidate_steps(chosen, df, self.exact_postings)
+        candidates: set[str] = set()
+        for terms, all_required in steps:
+            rows = self._top(conn, terms, "&" if all_required else "|", depth, ctx)
+            candidates.update(d for d, _, _ in rows)
+        ranked = self._top(conn, chosen, "|", len(candidates), ctx, only=sorted(candidates))
+        ranked.sort(key=lambda r: (-r[1], r[0]))
+        return ranked[:limit]
 
     def search(
         self, conn: Connection, terms: Sequence[str], k: int, filters: SearchFilters | None = None

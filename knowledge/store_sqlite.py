@@ -12,9 +12,10 @@ term's doclist costs tens of ms, so the plan avoids both):
 1. document frequencies of the query terms from ``knowledge_search_df`` (one indexed query);
    keep the rarest terms within a postings budget (:func:`knowledge.index.choose_terms`);
 2. when their postings are few (``exact_postings``), one OR query ranked by bm25: exact BM25;
-3. otherwise AND-first: documents with all chosen terms, then with the rarest ``m`` of them for
-   decreasing ``m``, until ``k`` hits; each step is a cheap intersection ranked by bm25. A last
-   resort ORs the rarest terms within the exact budget;
+3. otherwise candidates from cheap steps (:func:`knowledge.index.candidate_steps`: all chosen terms
+   AND-ed, all but the commonest, and an OR of the rarest terms within the exact budget), then
+   every candidate rescored by bm25 over ALL chosen terms (computed from the stored terms with
+   FTS5's own N, average length and idf), so a document missing one term still ranks by its BM25;
 4. only the final top ``k`` rows are joined to their stored terms (for "why it matched").
 """
 
@@ -30,16 +31,38 @@ from sqlalchemy.engine import Connection
 
 from knowledge.index import (
     EXACT_POSTINGS,
+    K1,
+    B,
     Hit,
     IndexDoc,
     SearchFilters,
-    and_first_steps,
+    candidate_depth,
+    candidate_steps,
     choose_terms,
     clean_terms,
+    idf,
     is_exact,
 )
 
 _N_CACHE_SECONDS = 5.0
+
+
+def _varints(data: bytes) -> list[int]:
+    """SQLite varints (FTS5's 'averages' record: row count, then each column's token total)."""
+    out, i = [], 0
+    while i < len(data):
+        value = 0
+        for j in range(9):
+            byte = data[i]
+            i += 1
+            if j == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        out.append(value)
+    return out
 
 
 def _phrase(term: str) -> str:
@@ -194,23 +217,47 @@ class SqliteFtsStore:
             )
         ]
 
+    def _rescore(self, conn: Connection, chosen: list[str], rowids: list[int], flt: str) -> list[tuple[int, float]]:
+        """bm25 over ALL ``chosen`` terms for the given rows, computed here exactly as FTS5's bm25()
+        does (same N, average length and idf, read from FTS5's own totals) from the stored terms:
+        a MATCH bounded to these rowids would read the common terms' whole doclists."""
+        if not rowids:
+            return []
+        block = conn.execute(text("SELECT block FROM knowledge_fts_data WHERE id = 1")).scalar()
+        n_rows, *col_totals = _varints(bytes(block or b""))
+        if not n_rows:
+            return []
+        avgdl = sum(col_totals) / n_rows
+        rows = conn.execute(
+            text("SELECT id, terms, meta FROM knowledge_search WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": rowids},
+        ).all()
+        df = self.document_frequencies(conn, chosen)
+        idfs = {t: idf(n_rows, d) for t, d in df.items()}
+        out = []
+        for r in rows:
+            doc = r.terms.split()
+            tf = Counter(t for t in doc if t in idfs)
+            norm = K1 * (1 - B + B * (len(doc) + len(r.meta.split())) / avgdl)
+            score = sum(idfs[t] * c * (K1 + 1) / (c + norm) for t, c in tf.items())
+            out.append((int(r.id), -score))
+        return out
+
     def _ranked_rows(
         self, conn: Connection, chosen: list[str], df: dict[str, int], limit: int, flt: str
     ) -> list[tuple[int, float]]:
         if is_exact(chosen, df, self.exact_postings):
             return self._top(conn, fts_query(chosen) + flt, limit)
-        found: dict[int, float] = {}
-        # FTS5 bm25 is negative (lower = better); later, weaker steps never outrank earlier ones.
-        floor = float("-inf")
-        for terms, all_required in and_first_steps(chosen, df, self.exact_postings):
-            op = "AND" if all_required else "OR"
-            rows = self._top(conn, fts_query(terms, op) + flt, limit)
-            new = [(rid, max(r, floor)) for rid, r in rows if rid not in found]
-            found.update(new[: limit - len(found)])
-            floor = max(found.values(), default=floor)
-            if len(found) >= limit:
-                break
-        return sorted(found.items(), key=lambda kv: (kv[1], kv[0]))
+        depth = candidate_depth(limit)
+        steps = candidate_steps(chosen, df, self.exact_postings)
+        candidates: set[int] = set()
+        for terms, all_required in steps:
+            rows = self._top(conn, fts_query(terms, "AND" if all_required else "OR") + flt, depth)
+            candidates.update(rid for rid, _ in rows)
+        ranked = sorted(self._rescore(conn, chosen, sorted(candidates), flt), key=lambda kv: (kv[1], kv[0]))
+        return ranked[:limit]
 
     def search(
         self, conn: Connection, terms: Sequence[str], k: int, filters: SearchFilters | None = None

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from crm.models import Ticket
+from config.clock import jst_date, today_jst
+from crm.models import Direction, Message, Ticket
 from knowledge import categories, semantic, service
 from knowledge.accident import detect_serious_accident
 from knowledge.categories import LabelSuggestion
-from knowledge.cooling_off import UnknownSalesType, cooling_off_deadline
+from knowledge.cooling_off import UnknownSalesType, cooling_off_deadline, document_received_from_text
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,32 @@ def suggest_for_ticket(
     method = ticket.sales_method or (labels["sales_method"][0].label if labels["sales_method"] else None)
     cooling = None
     if method:
+        stated = None if document_received is not None else _stated_document_day(session, ticket)
         try:
             result = cooling_off_deadline(
-                method, document_received, goods_received=goods_received, today=today or date.today()
+                method, document_received or stated, goods_received=goods_received, today=today or today_jst()
             )
             cooling = result.__dict__
+            if stated is not None:
+                note = f"書面 received on {stated.isoformat()} as stated in the consumer's message: confirm it."
+                cooling["notes"] = (note, *cooling["notes"])
         except UnknownSalesType:
             cooling = None
     return TicketSuggestions(
         categories=labels, cooling_off=cooling, serious_accident_reasons=detect_serious_accident(text)
     )
+
+
+def _stated_document_day(session: Session, ticket: Ticket) -> date | None:
+    """The 書面's receipt day stated in the consumer's latest message that states one (relative
+    dates such as 先週の月曜 resolved against that message's JST date)."""
+    messages = session.exec(
+        select(Message)
+        .where(Message.ticket_id == ticket.id, Message.direction == Direction.INBOUND)
+        .order_by(col(Message.id).desc())
+    ).all()
+    for m in messages:
+        found = document_received_from_text(m.body, jst_date(m.sent_at or m.created_at))
+        if found is not None:
+            return found
+    return None

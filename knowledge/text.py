@@ -7,7 +7,7 @@ queries, so both sides meet:
   original offsets for highlighting;
 * SudachiPy (sudachidict_core) in split mode C, each morpheme by its ``normalized_form()`` so
   表記ゆれ meet (シュミレーション → シミュレーション, 10万 / 100,000 → 100000), plus the mode-A
-  sub-units of long compounds;
+  sub-units of compounds of three characters or more (期限内 → 期限内, 期限);
 * stop parts of speech (助詞, 助動詞, 補助記号, ...) and a small stop list are dropped;
 * adjacent nouns also give their compound (定期 + 購入 → 定期購入), and a number followed by 円
   gives an amount term (100000円);
@@ -37,6 +37,8 @@ STOP_POS = frozenset(
 DEPENDENT_POS2 = frozenset({"非自立可能"})
 CONTENT_NOUN = frozenset({"普通名詞", "固有名詞"})
 BIGRAM_PREFIX = "〓"  # never produced by Sudachi for a kept token (it is a symbol)
+MIN_SPLIT_CHARS = 3  # nouns this long also give their mode-A parts (期限内 → 期限, 相談員 → 相談)
+QUERY_SPLIT_CHARS = 4
 MAX_CHUNK = 4000  # characters per Sudachi call (its input limit is in bytes)
 _ASCII_JUNK = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]")
 _CHUNK_END = re.compile(r"[。！？!?\n]")
@@ -161,7 +163,7 @@ class Analyzer:
     def _base_terms(self, text: str) -> list[str]:
         return [m.terms[0] for m in self._morphs(text, with_extras=False)]
 
-    def _morphs(self, text: str, *, with_extras: bool = True) -> list[Morph]:
+    def _morphs(self, text: str, *, with_extras: bool = True, query: bool = False) -> list[Morph]:
         norm, offsets = normalize_with_offsets(text)
         tok = _tokenizer()
         kept: list[Morph] = []
@@ -181,7 +183,7 @@ class Analyzer:
                     continue
                 terms = [term]
                 if with_extras:
-                    terms += self._extras(m, term, pos, prev_noun, prev_num)
+                    terms += self._extras(m, term, pos, prev_noun, prev_num, query)
                 b, e = base + m.begin(), base + m.end()
                 start, end = offsets[b], (offsets[e - 1] + 1 if e > b else offsets[b])
                 kept.append(Morph(start, end, text[start:end], tuple(dict.fromkeys(terms))))
@@ -190,7 +192,7 @@ class Analyzer:
         return kept
 
     def _extras(
-        self, m, term: str, pos: tuple[str, ...], prev_noun: str | None, prev_num: str | None
+        self, m, term: str, pos: tuple[str, ...], prev_noun: str | None, prev_num: str | None, query: bool
     ) -> list[str]:  # type: ignore[no-untyped-def]
         extra: list[str] = []
         if self.compounds and prev_noun and pos[0] == "名詞" and pos[1] in CONTENT_NOUN:
@@ -198,19 +200,23 @@ class Analyzer:
         if prev_num and term == "円":
             extra.append(prev_num + "円")
         surface = m.surface()
-        if len(surface) >= 4 and pos[0] == "名詞":
+        # documents index the parts of 3+ character nouns (so 期限 finds 期限内); a query splits only
+        # 4+ character ones (its short nouns stay one term instead of adding weaker duplicates)
+        if len(surface) >= (QUERY_SPLIT_CHARS if query else MIN_SPLIT_CHARS) and pos[0] == "名詞":
             parts = m.split(SplitMode.A)
             if len(parts) > 1:
                 extra += [
-                    t for p in parts if (t := clean_term(p.normalized_form())) and t not in self.stopwords
+                    t
+                    for p in parts
+                    if len(t := clean_term(p.normalized_form())) > 1 and t not in self.stopwords
                 ]
         if self.bigram_fallback and m.is_oov() and len(surface) > 2:
             extra += [BIGRAM_PREFIX + surface[i : i + 2] for i in range(len(surface) - 1)]
         return extra
 
-    def analyze(self, text: str) -> list[Morph]:
+    def analyze(self, text: str, *, query: bool = False) -> list[Morph]:
         """Kept morphemes with their terms, synonyms applied (the canonical term is added)."""
-        morphs = self._morphs(text)
+        morphs = self._morphs(text, query=query)
         if not self.synonyms:
             return morphs
         base = [m.terms[0] for m in morphs]
@@ -233,7 +239,7 @@ class Analyzer:
     def query_terms(self, text: str) -> list[str]:
         """Distinct terms of a query, in order of first appearance, without question words
         (knowledge/data/query_stopwords.txt) unless nothing else is left."""
-        terms = list(dict.fromkeys(self.terms(text)))
+        terms = list(dict.fromkeys(t for m in self.analyze(text, query=True) for t in m.terms))
         content = [t for t in terms if t not in self.query_stopwords]
         return content or terms
 

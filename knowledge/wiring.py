@@ -1,10 +1,10 @@
-"""Registers the knowledge base with the runtime: resolved tickets become searchable past cases."""
+"""The knowledge base's jobs: resolved tickets become searchable past cases (bootstrap wires them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from config.wiring import Runtime, get_runtime, register_extension
+from config.runtime import Runtime, get_runtime
 from crm.db import session_scope
 from knowledge import semantic
 
@@ -21,8 +21,3 @@ def index_resolved_ticket_job(event: dict[str, Any]) -> None:
     runtime = get_runtime()
     with session_scope(runtime.engine) as session:
         index_resolved_ticket(session, int(event["ticket_id"]), embedder=embedder_of(runtime))
-
-
-@register_extension
-def wire_knowledge(runtime: Runtime) -> None:
-    runtime.on("TicketResolved", index_resolved_ticket_job)

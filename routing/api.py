@@ -8,17 +8,25 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from crm.deps import CurrentUser, SessionDep, SupervisorUser
+from crm.deps import CurrentUser, RuntimeDep, SessionDep, StreamingUser, SupervisorUser
+from crm.http_errors import MAX_ID, Id
+from crm.schemas import Omittable
 from routing import offers, presence, queues
+from routing.erlang import LIMITS, Range
 from routing.models import OfferStatus, PresenceStatus
 
 router = APIRouter(prefix="/api", tags=["routing"])
 
 
+def _bounded(r: Range) -> Any:
+    """A query parameter limited to a documented staffing range (finite numbers only)."""
+    return Query(ge=r.low, le=r.high, allow_inf_nan=False, description=f"{r.low:g}..{r.high:g} {r.unit}")
+
+
 class PresenceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: PresenceStatus
-    capacity: dict[str, int] | None = None
+    capacity: dict[str, int] = Omittable()  # left out: unchanged; never null (the column is NOT NULL)
 
 
 class PresencePublic(BaseModel):
@@ -52,8 +60,8 @@ class DeclineBody(BaseModel):
 class TransferCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=2000)
-    to_user_id: int | None = None
-    to_center_id: int | None = None
+    to_user_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    to_center_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     to_supervisor: bool = False
 
 
@@ -66,9 +74,13 @@ class TicketRef(BaseModel):
 
 
 @router.put("/me/presence", response_model=PresencePublic)
-def put_presence(body: PresenceUpdate, session: SessionDep, user: CurrentUser) -> PresencePublic:
+def put_presence(
+    body: PresenceUpdate, session: SessionDep, user: CurrentUser, runtime: RuntimeDep
+) -> PresencePublic:
     """Go available / busy / after-call work / break / offline, optionally with per-channel capacity."""
-    p = presence.set_presence(session, user=user, status=body.status, capacity=body.capacity)
+    p = presence.set_presence(
+        session, user=user, status=body.status, capacity=body.capacity, settings=runtime.settings
+    )
     return PresencePublic.model_validate(p)
 
 
@@ -84,23 +96,33 @@ def my_offers(session: SessionDep, user: CurrentUser) -> list[OfferPublic]:
 
 
 @router.post("/offers/{offer_id}/accept", response_model=TicketRef)
-def accept(offer_id: int, session: SessionDep, user: CurrentUser) -> TicketRef:
+def accept(offer_id: Id, session: SessionDep, user: CurrentUser) -> TicketRef:
     return TicketRef.model_validate(offers.accept_offer(session, offer_id=offer_id, user=user))
 
 
 @router.post("/offers/{offer_id}/decline", response_model=OfferPublic | None)
 def decline(
-    offer_id: int, session: SessionDep, user: CurrentUser, body: DeclineBody | None = None
+    offer_id: Id,
+    session: SessionDep,
+    user: CurrentUser,
+    runtime: RuntimeDep,
+    body: DeclineBody | None = None,
 ) -> OfferPublic | None:
     """Decline; the response is the offer made to the next counselor, if any (its details are theirs)."""
-    nxt = offers.decline_offer(session, offer_id=offer_id, user=user, reason=body.reason if body else "")
+    reason = body.reason if body else ""
+    nxt = offers.decline_offer(
+        session, offer_id=offer_id, user=user, reason=reason, settings=runtime.settings
+    )
     return OfferPublic.model_validate(nxt) if nxt is not None else None
 
 
 @router.post("/tickets/{ticket_id}/transfer", response_model=TicketRef)
-def transfer(ticket_id: int, body: TransferCreate, session: SessionDep, user: CurrentUser) -> TicketRef:
+def transfer(
+    ticket_id: Id, body: TransferCreate, session: SessionDep, user: CurrentUser, runtime: RuntimeDep
+) -> TicketRef:
     ticket = offers.transfer_ticket(
         session,
+        settings=runtime.settings,
         ticket_id=ticket_id,
         actor=user,
         reason=body.reason,
@@ -119,15 +141,19 @@ def get_queues(session: SessionDep, user: SupervisorUser) -> list[dict[str, Any]
 
 @router.get("/staffing")
 def get_staffing(
-    _user: CurrentUser,
-    arrivals_per_hour: Annotated[float, Query(gt=0, le=1_000_000)],
-    aht_seconds: Annotated[float, Query(gt=0, le=86_400)],
-    target: Annotated[float, Query(gt=0, lt=1)] = 0.8,
-    within_seconds: Annotated[float, Query(ge=0, le=86_400)] = 60,
-    patience_seconds: Annotated[float | None, Query(gt=0, le=86_400)] = None,
-    agents: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    _user: StreamingUser,  # its session is closed before the computation: no database is held
+    arrivals_per_hour: Annotated[float, _bounded(LIMITS.arrivals_per_hour)],
+    aht_seconds: Annotated[float, _bounded(LIMITS.aht_seconds)],
+    target: Annotated[float, _bounded(LIMITS.target)] = 0.8,
+    within_seconds: Annotated[float, _bounded(LIMITS.within_seconds)] = 60,
+    patience_seconds: Annotated[float | None, _bounded(LIMITS.patience_seconds)] = None,
+    agents: Annotated[int | None, _bounded(LIMITS.agents)] = None,
 ) -> dict[str, Any]:
-    """How many counselors for ``target`` answered within ``within_seconds`` (Erlang C / Erlang A)."""
+    """How many counselors for ``target`` answered within ``within_seconds`` (Erlang C / Erlang A).
+
+    Inputs are bounded (see each parameter); a combination too large to compute in about a second
+    answers 422 naming what to lower.
+    """
     return queues.staffing(
         arrivals_per_hour=arrivals_per_hour,
         aht_seconds=aht_seconds,

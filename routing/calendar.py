@@ -30,10 +30,14 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from config.clock import JST
+from crm.center_hours import DAY_SECONDS, WEEKDAYS, clock_seconds, validate_hours
+from crm.messaging import capabilities_of
+
+__all__ = ["DAY_SECONDS", "WEEKDAYS", "clock_seconds", "validate_hours"]  # also used by crm
+
 # 188's 年末年始 (DOMAIN.md §1): the yearly entries a center puts in its closed_dates to observe it.
 YEAR_END_CLOSURE = ("12-29", "12-30", "12-31", "01-01", "01-02", "01-03")
-DAY_SECONDS = 24 * 3600
 
 
 class CenterLike(Protocol):
@@ -60,7 +64,7 @@ def public_holiday(day: date) -> str | None:
 def local_time(center: CenterLike, at: datetime) -> datetime:
     if at.tzinfo is None:
         raise ValueError("a timezone-aware datetime is required")
-    return at.astimezone(ZoneInfo(center.timezone or "Asia/Tokyo"))
+    return at.astimezone(ZoneInfo(center.timezone) if center.timezone else JST)
 
 
 def is_closed_day(center: CenterLike, day: date) -> bool:
@@ -77,31 +81,6 @@ def day_type(center: CenterLike, day: date) -> str:
         return "holiday"
     wd = WEEKDAYS[day.weekday()]
     return wd if wd in ("sat", "sun") else "weekday"
-
-
-def clock_seconds(value: str) -> int:
-    """Seconds after midnight for ``HH:MM[:SS]`` (``"24:00"`` = end of day); ValueError otherwise."""
-    parts = value.split(":") if isinstance(value, str) else []
-    if len(parts) not in (2, 3) or not all(p.isdigit() and len(p) == 2 for p in parts):
-        raise ValueError(f"opening hours time {value!r} is not HH:MM or HH:MM:SS")
-    h, m, s = (int(p) for p in (*parts, "00")[:3])
-    if m > 59 or s > 59 or h * 3600 + m * 60 + s > DAY_SECONDS:
-        raise ValueError(f"opening hours time {value!r} is outside 00:00-24:00")
-    return h * 3600 + m * 60 + s
-
-
-def validate_hours(hours: dict[str, Any]) -> None:
-    """Raise ValueError naming the first bad key, time or interval in a center's ``hours``."""
-    allowed = (*WEEKDAYS, "holiday")
-    for key, intervals in (hours or {}).items():
-        if key not in allowed:
-            raise ValueError(f"opening hours key {key!r} is not one of {', '.join(allowed)}")
-        for interval in intervals or []:
-            if not isinstance(interval, list | tuple) or len(interval) != 2:
-                raise ValueError(f"opening hours for {key} need [start, end] pairs, got {interval!r}")
-            start, end = (clock_seconds(t) for t in interval)
-            if start >= end:
-                raise ValueError(f"opening hours for {key}: {interval[0]} is not before {interval[1]}")
 
 
 def _intervals(center: CenterLike, day: date) -> list[tuple[int, int]]:
@@ -192,7 +171,7 @@ AFTER_HOURS_TEXT = {
 def after_hours_text(center: CenterLike, channel: str, at: datetime, language: str = "ja") -> str:
     """The automatic answer for a contact that arrives while nobody is open (channels send it)."""
     texts = AFTER_HOURS_TEXT.get(language, AFTER_HOURS_TEXT["en"])
-    template = texts["voice" if channel == "voice" else "message"]
+    template = texts["voice" if capabilities_of(channel).realtime else "message"]  # spoken on a call
     opening = next_opening(center, at)
     if opening is None:
         nxt = ""

@@ -23,7 +23,7 @@ def staffing(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Counselors needed for TARGET answered within WITHIN_SECONDS at this load."""
-    from crm.errors import BadRequest
+    from crm.errors import DomainError
 
     try:
         result = compute_staffing(
@@ -33,7 +33,7 @@ def staffing(
             within_seconds=within_seconds,
             patience_seconds=patience_seconds,
         )
-    except BadRequest as exc:
+    except DomainError as exc:  # out of the documented ranges (routing.erlang.LIMITS)
         Console(stderr=True).print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from None
     if as_json:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from config.wiring import get_runtime
+from config.runtime import get_runtime
 from crm.db import session_scope
 from crm.models import Center, Ticket, TicketStatus, utcnow
 from routing import calendar, offers, presence, service, store

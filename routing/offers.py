@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from crm.errors import BadRequest, Conflict, Forbidden, NotFound
+from crm.lifecycle import transition
 from crm.models import Center, Note, Role, Ticket, TicketStatus, User, utcnow
 from routing import store
 from routing.accept import accept_in_one_statement
@@ -86,7 +87,7 @@ def accept_offer(session: Session, *, offer_id: int, user: User, now: datetime |
     _check_pending(offer, now)
     close_offer(offer, OfferStatus.ACCEPTED, now)
     ticket.assignee_id = user.id
-    ticket.status = TicketStatus.ASSIGNED
+    transition(session, ticket, TicketStatus.ASSIGNED, reason="offer accepted", actor=user.id)
     ticket.assigned_at = now
     touch(ticket, now)
     session.add_all([offer, ticket])
@@ -108,7 +109,7 @@ def decline_offer(
     user: User,
     reason: str = "",
     now: datetime | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Offer | None:
     """Decline: the ticket goes to the next counselor at once; returns the new offer, if any (commits)."""
     now = now or utcnow()
@@ -117,13 +118,13 @@ def decline_offer(
     close_offer(offer, OfferStatus.DECLINED, now, reason or "declined")
     session.add(offer)
     emit(session, "declined", ticket=ticket, user_id=user.id, detail={"offer_id": offer.id, "reason": reason})
-    nxt = _requeue_and_route(session, ticket, now, settings or get_settings())
+    nxt = _requeue_and_route(session, ticket, now, settings)
     session.commit()
     return nxt
 
 
 def _requeue_and_route(session: Session, ticket: Ticket, now: datetime, settings: Settings) -> Offer | None:
-    ticket.status = TicketStatus.QUEUED
+    transition(session, ticket, TicketStatus.QUEUED, reason="back to the queue", actor="routing")
     touch(ticket, now)
     session.add(ticket)
     session.flush()
@@ -187,12 +188,11 @@ def transfer_ticket(
     to_center_id: int | None = None,
     to_supervisor: bool = False,
     now: datetime | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Ticket:
     """Transfer to a counselor (offered to them), to another center (its queue), or escalate to a
     supervisor of the ticket's center (assigned directly); the reason goes on the timeline (commits)."""
     now = now or utcnow()
-    settings = settings or get_settings()
     if sum((to_user_id is not None, to_center_id is not None, to_supervisor)) != 1:
         raise BadRequest("give exactly one target: to_user_id, to_center_id or to_supervisor")
     if not reason.strip():
@@ -280,7 +280,7 @@ def _escalate(session: Session, ticket: Ticket, actor: User, reason: str, now: d
     chosen = min(supervisors, key=lambda s: (sum(load.get(s.id or 0, {}).values()), s.id or 0))
     cancel_pending_offer(session, ticket, now=now, reason="escalated")
     ticket.assignee_id = chosen.id
-    ticket.status = TicketStatus.ASSIGNED
+    transition(session, ticket, TicketStatus.ASSIGNED, reason="escalated", actor="routing")
     ticket.assigned_at = now
     touch(ticket, now)
     session.add(ticket)

@@ -29,13 +29,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from crm.messaging import ChannelKind, capabilities_of
+
 if TYPE_CHECKING:
     from routing.pool import AgentPool
 
 SERIOUS_ACCIDENT_BONUS = 4 * 3600.0
 SPECIAL_CONSIDERATION_BONUS = 30 * 60.0
 PRIORITY_STEP = 60.0
-EXCLUSIVE_CHANNELS = frozenset({"voice"})
+# Channels where one conversation blocks all others (a call): a capability, not a name check.
+EXCLUSIVE_CHANNELS = frozenset(k.value for k in ChannelKind if capabilities_of(k).exclusive)
 SKILL_RELAX_AFTER = timedelta(minutes=15)
 AVAILABLE = "available"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

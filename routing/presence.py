@@ -11,14 +11,16 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from crm.errors import BadRequest
+from crm.lifecycle import transition
+from crm.messaging import ChannelKind
 from crm.models import Role, TicketStatus, User, utcnow
 from routing import store
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus
 from routing.service import _route_locked, close_offer, emit, touch
 
-CHANNELS = ("voice", "line", "email", "web")
+CHANNELS = tuple(k.value for k in ChannelKind)  # the one ChannelKind list
 MAX_CAPACITY = 20
 
 
@@ -41,7 +43,7 @@ def set_presence(
     status: PresenceStatus,
     capacity: Mapping[str, int] | None = None,
     now: datetime | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Presence:
     """Change the counselor's status (and optionally capacity); commits."""
     now = now or utcnow()
@@ -56,7 +58,7 @@ def set_presence(
             user.id or 0,
             now,
             reason=f"counselor went {status.value}",
-            settings=settings or get_settings(),
+            settings=settings,
         )
     presence = _ensure_presence(session, user.id or 0, now)
     if presence.status != status:
@@ -157,7 +159,7 @@ def _release_offers(session: Session, user_id: int, now: datetime, *, reason: st
             user_id=user_id,
             detail={"offer_id": offer.id, "reason": reason},
         )
-        ticket.status = TicketStatus.QUEUED
+        transition(session, ticket, TicketStatus.QUEUED, reason=reason, actor="routing")
         touch(ticket, now)
         session.add(ticket)
         session.flush()

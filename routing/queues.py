@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from crm.errors import BadRequest
+from crm.errors import Unprocessable
 from crm.models import Center, Role, Ticket, TicketStatus, User, utcnow
 from crm.queries import visible_center_ids
-from routing.erlang import agents_for_service_level, queue_metrics
+from routing.erlang import LIMITS, WorkBudget, agents_for_service_level, queue_metrics
 from routing.models import Presence
 
 
@@ -64,21 +64,36 @@ def staffing(
     patience_seconds: float | None = None,
     agents: int | None = None,
 ) -> dict[str, Any]:
-    """How many counselors for ``target`` answered within ``within_seconds`` (Erlang C, or A with patience)."""
+    """How many counselors for ``target`` answered within ``within_seconds`` (Erlang C, or A with patience).
+
+    Inputs outside :data:`routing.erlang.LIMITS`, or too large to compute in about a second, raise
+    Unprocessable (422) naming the field. Pure computation: callers must not hold a database session.
+    """
     try:
+        LIMITS.check(
+            arrivals_per_hour=arrivals_per_hour,
+            aht_seconds=aht_seconds,
+            target=target,
+            within_seconds=within_seconds,
+            patience_seconds=patience_seconds,
+            agents=agents,
+        )
+        budget = WorkBudget()
         rate = arrivals_per_hour / 3600.0
-        best = agents_for_service_level(rate, aht_seconds, target, within_seconds, patience_seconds)
+        best = agents_for_service_level(
+            rate, aht_seconds, target, within_seconds, patience_seconds, budget=budget
+        )
         table = [
-            queue_metrics(rate, aht_seconds, n, within_seconds, patience_seconds).to_dict()
+            queue_metrics(rate, aht_seconds, n, within_seconds, patience_seconds, budget).to_dict()
             for n in range(max(1, best.agents - 2), best.agents + 3)
         ]
         given = (
-            queue_metrics(rate, aht_seconds, agents, within_seconds, patience_seconds).to_dict()
+            queue_metrics(rate, aht_seconds, agents, within_seconds, patience_seconds, budget).to_dict()
             if agents
             else None
         )
     except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
+        raise Unprocessable(str(exc)) from exc
     return _finite(
         {"required_agents": best.agents, "metrics": best.to_dict(), "table": table, "with_agents": given}
     )

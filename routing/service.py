@@ -18,8 +18,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from crm.events import RoutingEvent, record_event
+from crm.lifecycle import transition
+from crm.messaging import capabilities_of
 from crm.models import Center, Note, Ticket, TicketStatus, utcnow
 from crm.services import post_automatic_reply
 from routing import calendar, store
@@ -95,7 +97,7 @@ def enqueue_ticket(session: Session, *, ticket_id: int, now: datetime | None = N
         move_to_center(session, ticket, handling.center, reason=handling.reason, kind="backup", now=now)
     if ticket.status == TicketStatus.NEW or ticket.queued_at is None:
         ticket.queued_at = ticket.queued_at or now
-    ticket.status = TicketStatus.QUEUED
+    transition(session, ticket, TicketStatus.QUEUED, reason="queued", actor="routing")
     touch(ticket, now)
     session.add(ticket)
     emit(session, "queued", ticket=ticket, detail={"moved_from": moved_from})
@@ -141,7 +143,7 @@ def move_to_center(
     cancel_pending_offer(session, ticket, now=now, reason=f"moved to {target.code}")
     ticket.center_id = target.id  # type: ignore[assignment]
     ticket.assignee_id = None
-    ticket.status = TicketStatus.QUEUED
+    transition(session, ticket, TicketStatus.QUEUED, reason=reason, actor="routing")
     touch(ticket, now)
     session.add(ticket)
     note_kind = "transfer" if kind in ("transfer", "backup", "overflow") else kind
@@ -181,19 +183,20 @@ def close_offer(offer: Offer, status: OfferStatus, now: datetime, reason: str = 
 
 
 def offer_timeout(settings: Settings, channel: str) -> timedelta:
-    seconds = settings.offer_timeout_voice if channel == "voice" else settings.offer_timeout_message
+    realtime = capabilities_of(channel).realtime  # the consumer is waiting on the line
+    seconds = settings.offer_timeout_voice if realtime else settings.offer_timeout_message
     return timedelta(seconds=seconds)
 
 
 def route_ticket(
-    session: Session, *, ticket_id: int, now: datetime | None = None, settings: Settings | None = None
+    session: Session, *, ticket_id: int, now: datetime | None = None, settings: Settings
 ) -> Offer | None:
     """Offer a queued ticket to the best counselor; None if held (nobody eligible) or not routable."""
     now = now or utcnow()
     ticket = store.lock_ticket(session, ticket_id)
     if ticket is None or ticket.status not in ROUTABLE or store.pending_offer(session, ticket_id):
         return None
-    return _route_locked(session, ticket, now, settings or get_settings())
+    return _route_locked(session, ticket, now, settings)
 
 
 def _route_locked(
@@ -238,7 +241,7 @@ def create_offer(
         reason=reason[:300],
     )
     session.add(offer)
-    ticket.status = TicketStatus.OFFERED
+    transition(session, ticket, TicketStatus.OFFERED, reason=reason, actor="routing")
     touch(ticket, now)
     session.add(ticket)
     session.flush()
@@ -252,7 +255,7 @@ def dispatch_center(
     center_id: int,
     now: datetime | None = None,
     limit: int = 200,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> list[Offer]:
     """Offer as many queued tickets of a center as free capacity allows, in priority order.
 
@@ -264,7 +267,6 @@ def dispatch_center(
     offer is written under its counselor's presence lock after a recount (see :mod:`routing.store`).
     """
     now = now or utcnow()
-    settings = settings or get_settings()
     if not store.try_lock_center(session, center_id):
         return []
     tickets = store.lock_queued_tickets(session, center_id, limit)
@@ -310,7 +312,7 @@ def create_offers(
                 reason=reason[:300],
             )
         )
-        ticket.status = TicketStatus.OFFERED
+        transition(session, ticket, TicketStatus.OFFERED, reason=reason, actor="routing")
         touch(ticket, now)
     session.add_all(made)
     session.add_all([t for t, _, _ in picks])

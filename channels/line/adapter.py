@@ -13,10 +13,11 @@ import hashlib
 import hmac
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import urllib3
@@ -33,30 +34,34 @@ from linebot.v3.messaging import (
 )
 
 from channels.base import (
+    Capabilities,
+    ChannelError,
     ChannelKind,
     ChannelPermanentError,
+    GroupInvitation,
+    InboundItem,
+    InboundMessage,
     InvalidSignature,
     MalformedPayload,
     OutboundMessage,
+    Profile,
+    RawEvent,
     SendResult,
+    StoredContent,
+    capabilities_of,
 )
 from channels.line.errors import translate_api_error, translate_network_error
-from channels.line.events import LineItem, parse_event
+from channels.line.events import normalize, parse_event, sender_of
+from channels.line.reply_tokens import TOKEN_SECONDS, MemoryReplyTokens, ReplyTokens
 from channels.line.splitting import MAX_OBJECTS_PER_REQUEST, MAX_TEXT_UNITS, batches, split_text
 from config.settings import Settings
+from crm.channel_accounts import ChannelAccountInfo
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 SIGNATURE_HEADER = "x-line-signature"
 REQUEST_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
-
-
-@dataclass(frozen=True)
-class Profile:
-    user_id: str
-    display_name: str | None
-    language: str | None
 
 
 def derived_retry_key(retry_key: str, index: int) -> str:
@@ -75,22 +80,61 @@ def derived_retry_key(retry_key: str, index: int) -> str:
 
 
 class LineAdapter:
-    """ChannelAdapter for one LINE official account (one channel secret + access token)."""
+    """ChannelAdapter for one LINE official account (its channel secret, access token, SDK clients)."""
 
     kind = ChannelKind.LINE
+    capabilities: Capabilities = capabilities_of(ChannelKind.LINE)
     max_text_length = MAX_TEXT_UNITS
-    reply_window: timedelta | None = timedelta(minutes=1)  # reply tokens; counselors use push
+    reply_window: timedelta | None = timedelta(minutes=1)  # reply tokens: automatic answers only
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._parser = WebhookParser(settings.line_channel_secret)
-        self._secret = settings.line_channel_secret.encode("utf-8")
-        self._api_client = ApiClient(self._configuration(settings.line_api_base_url))
-        self._blob_client = ApiClient(self._configuration(settings.line_blob_base_url))
+    def __init__(
+        self,
+        *,
+        channel_secret: str,
+        access_token: str,
+        api_base_url: str = "https://api.line.me",
+        blob_base_url: str = "https://api-data.line.me",
+        account_id: int | None = None,
+        reply_tokens: ReplyTokens | None = None,
+        loading_seconds: int = 60,
+    ) -> None:
+        self.account_id = account_id
+        self.reply_tokens = reply_tokens or MemoryReplyTokens()
+        self.loading_seconds = loading_seconds
+        self._access_token = access_token
+        self._parser = WebhookParser(channel_secret)
+        self._secret = channel_secret.encode("utf-8")
+        self._api_client = ApiClient(self._configuration(api_base_url))
+        self._blob_client = ApiClient(self._configuration(blob_base_url))
         self.api = MessagingApi(self._api_client)
 
+    @classmethod
+    def for_account(
+        cls, info: ChannelAccountInfo, settings: Settings, *, reply_tokens: ReplyTokens | None = None
+    ) -> LineAdapter:
+        """The adapter of one LINE channel account (secrets decrypted by crm.channel_accounts)."""
+        return cls(
+            channel_secret=info.secrets.get("channel_secret", ""),
+            access_token=info.secrets.get("access_token", ""),
+            api_base_url=str(info.settings.get("api_base_url") or settings.line_api_base_url),
+            blob_base_url=str(info.settings.get("blob_base_url") or settings.line_blob_base_url),
+            account_id=info.id,
+            reply_tokens=reply_tokens,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **extra: Any) -> LineAdapter:
+        """An adapter for the ``MADOGUCHI_LINE_*`` settings (tools and tests)."""
+        return cls(
+            channel_secret=settings.line_channel_secret,
+            access_token=settings.line_channel_access_token,
+            api_base_url=settings.line_api_base_url,
+            blob_base_url=settings.line_blob_base_url,
+            **extra,
+        )
+
     def _configuration(self, host: str) -> Configuration:
-        config = Configuration(host=host.rstrip("/"), access_token=self.settings.line_channel_access_token)
+        config = Configuration(host=host.rstrip("/"), access_token=self._access_token)
         # No silent urllib3 retries of POSTs: our outbox job owns retries (with the same retry key).
         config.retries = urllib3.Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0)
         return config
@@ -117,21 +161,59 @@ class LineAdapter:
         if not self._parser.signature_validator.validate(body, signature):
             raise InvalidSignature("X-Line-Signature does not match the body")
 
-    def parse(self, raw_body: bytes) -> Sequence[LineItem]:
-        """Our dataclasses for every event of a (verified) webhook body; unknown types → Ignored."""
-        return [parse_event(e) for e in load_events(raw_body)]
+    def split(self, raw_body: bytes) -> list[RawEvent]:
+        """One raw event per item of ``events`` (by webhookEventId), to store before processing."""
+        return [
+            RawEvent(
+                event_id=event_id_of(e),
+                sender=sender_of(e),
+                occurred_at_ms=_timestamp(e),
+                raw=json.dumps(e, ensure_ascii=False, separators=(",", ":")),
+            )
+            for e in load_events(raw_body)
+        ]
+
+    def parse(self, raw: str) -> Sequence[InboundItem]:
+        """The channel-neutral item of one stored event; remembers its reply token (automatic answers)."""
+        try:
+            event = json.loads(raw)
+        except ValueError as exc:
+            raise MalformedPayload(f"stored LINE event is not JSON: {exc}") from exc
+        item = parse_event(event if isinstance(event, dict) else {})
+        token = event.get("replyToken") if isinstance(event, dict) else None
+        chat = sender_of(event) if isinstance(event, dict) else ""
+        if isinstance(token, str) and token and chat:
+            age = time.time() - _timestamp(event) / 1000
+            self.reply_tokens.remember(self.account_id, chat, token, TOKEN_SECONDS - age)
+        return [normalize(item)]
+
+    def after_applied(self, item: InboundItem, *, awaiting_counselor: bool) -> None:
+        """Loading animation while the consumer waits; leave a group we refused (best effort)."""
+        try:
+            if isinstance(item, InboundMessage) and awaiting_counselor and item.one_to_one:
+                self.show_loading(item.sender, self.loading_seconds)
+            elif isinstance(item, GroupInvitation) and item.chat_id:
+                self.leave_chat(item.chat_type, item.chat_id)
+        except ChannelError as exc:
+            log.info("LINE courtesy call after %s failed: %s", type(item).__name__, exc)
 
     # -- outbound ------------------------------------------------------------------------------
 
     def send(self, msg: OutboundMessage) -> SendResult:
         """Push ``msg`` (split to LINE's limits); each request carries its own stable retry key.
 
-        A 409 from LINE means this retry key was already accepted: that part counts as delivered.
+        An automatic answer's first attempt uses the chat's fresh reply token (free), falling back
+        to push. A 409 from LINE means this retry key was already accepted: that part counts as sent.
         """
         parts = split_text(msg.text) or [msg.text]
-        if msg.reply_token and len(parts) <= MAX_OBJECTS_PER_REQUEST:
+        token = (
+            self.reply_tokens.take(self.account_id, msg.recipient)
+            if msg.automatic and msg.attempt <= 1
+            else None
+        )
+        if token and len(parts) <= MAX_OBJECTS_PER_REQUEST:
             try:
-                return self.reply(msg.reply_token, [msg.text])
+                return self.reply(token, [msg.text])
             except ChannelPermanentError:
                 log.info("reply token refused (expired or used); pushing instead")
         external_ids: list[str] = []
@@ -149,6 +231,12 @@ class LineAdapter:
                 continue
             external_ids.extend(m.id for m in (response.sent_messages or []))
         return SendResult(external_ids=tuple(external_ids), parts=len(parts))
+
+    def download(self, ref: str, data_dir: Path, max_bytes: int) -> StoredContent:
+        """Stream a message's content (image, video, audio, file) into the attachment store."""
+        from channels.line.media import download_content
+
+        return download_content(self, ref, data_dir, max_bytes)
 
     def reply(self, reply_token: str, texts: Sequence[str]) -> SendResult:
         """Answer right away with a reply token (automatic answers only; valid about one minute)."""
@@ -168,7 +256,7 @@ class LineAdapter:
             lambda: self.api.show_loading_animation(request, _request_timeout=REQUEST_TIMEOUT),
         )
 
-    def get_profile(self, user_id: str) -> Profile:
+    def get_profile(self, user_id: str) -> Profile | None:
         """Display name and language of a user who is a friend of the account."""
         res = self._call("profile", lambda: self.api.get_profile(user_id, _request_timeout=REQUEST_TIMEOUT))
         return Profile(user_id=res.user_id, display_name=res.display_name, language=res.language)
@@ -211,6 +299,21 @@ def load_events(raw_body: bytes) -> list[dict[str, Any]]:
     if not all(isinstance(e, dict) for e in events):
         raise MalformedPayload('every item of "events" must be a JSON object')
     return events
+
+
+def event_id_of(event: dict[str, Any]) -> str:
+    """``webhookEventId`` (whole: the store hashes ids too long to keep); for an event without
+    one, a stable hash of its content (still idempotent)."""
+    value = event.get("webhookEventId")
+    if isinstance(value, str) and value:
+        return value
+    canonical = json.dumps(event, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _timestamp(event: dict[str, Any]) -> int:
+    ts = event.get("timestamp")
+    return ts if isinstance(ts, int) and not isinstance(ts, bool) and 0 <= ts < 2**62 else 0
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

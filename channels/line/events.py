@@ -1,6 +1,8 @@
 """LINE webhook events as our own frozen dataclasses (pure translation, no I/O).
 
-``parse_event`` turns one event dict of a webhook body into:
+``parse_event`` turns one event dict of a webhook body into LINE's own items, and :func:`normalize`
+turns those into the channel-neutral items crm applies (``Follow`` → ``Followed``, a consent
+postback → ``ConsentGiven``, ``Unsend`` → ``MessageRetracted``, ...). ``parse_event`` gives:
 
 * :class:`channels.base.InboundMessage` for ``message`` events (text, image, video, audio, file,
   location, sticker); media carry an :class:`~channels.base.Attachment` whose ``external_ref`` is the
@@ -27,6 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 from linebot.v3.webhooks import (
     AudioMessageContent,
@@ -50,7 +53,20 @@ from linebot.v3.webhooks import (
     VideoMessageContent,
 )
 
-from channels.base import Attachment, ChannelKind, InboundMessage
+from channels.base import (
+    Attachment,
+    ChannelKind,
+    ConsentGiven,
+    Followed,
+    GroupInvitation,
+    InboundItem,
+    InboundMessage,
+    MessageRetracted,
+    OptedOut,
+    RatingGiven,
+)
+from channels.base import Ignored as NothingToDo
+from channels.base import MessageEdited as Edited
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +227,7 @@ def message_from(content: Any, raw_message: dict[str, Any], env: dict[str, Any])
         at=env["at"],
         attachments=attachments,
         kind=kind,
-        reply_token=env["reply_token"],
+        one_to_one=env["source_type"] == "user",
         metadata=meta,
     )
 
@@ -287,3 +303,40 @@ def safe_filename(name: str | None, *, fallback: str, max_length: int = 150) -> 
         ext = ext[:16] if dot and len(ext) <= 16 else ""
         cleaned = (stem if ext else cleaned)[: max_length - len(ext) - 1] + ("." + ext if ext else "")
     return cleaned
+
+
+def normalize(item: LineItem) -> InboundItem:
+    """The channel-neutral item for one parsed LINE event (what crm applies)."""
+    if isinstance(item, InboundMessage):
+        return item
+    line, user = ChannelKind.LINE, item.user_id
+    env = {"channel": line, "sender": user, "at": item.at, "event_id": item.event_id}
+    if isinstance(item, MessageEdited):
+        return Edited(**env, message=item.message)
+    if isinstance(item, Follow):
+        return Followed(**env, unblocked=item.unblocked)
+    if isinstance(item, Unfollow):
+        return OptedOut(**env)
+    if isinstance(item, Postback):
+        return _postback(item, env)
+    if isinstance(item, Unsend):
+        return MessageRetracted(**env, external_id=item.message_id)
+    if isinstance(item, Join):
+        return GroupInvitation(**env, chat_id=item.chat_id or "", chat_type=item.source_type)
+    if isinstance(item, Leave):
+        return NothingToDo(**env, reason=f"removed from {item.source_type} {item.chat_id}")
+    if isinstance(item, Ignored):
+        return NothingToDo(**env, reason=f"{item.event_type}: {item.reason}")
+    return NothingToDo(**env, reason=f"unhandled LINE item {type(item).__name__}")
+
+
+def _postback(item: Postback, env: dict[str, Any]) -> InboundItem:
+    """Consent answers (``consent=yes|no``) and satisfaction ratings (``rating=1..5``)."""
+    if not item.user_id:
+        return NothingToDo(**env, reason="postback without a userId")
+    data = {k: v[0] for k, v in parse_qs(item.data, keep_blank_values=True).items()}
+    if data.get("consent") in ("yes", "no"):
+        return ConsentGiven(**env, agreed=data["consent"] == "yes")
+    if data.get("rating", "") in ("1", "2", "3", "4", "5"):
+        return RatingGiven(**env, rating=int(data["rating"]))
+    return NothingToDo(**env, reason=f"postback data not understood: {item.data[:100]!r}")

@@ -12,42 +12,24 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from urllib.parse import quote
 
 import urllib3
 
-from channels.base import ChannelTimeout
-from channels.line.adapter import LineAdapter
+from channels.base import ChannelTimeout, ContentTooLarge, StoredContent
 from channels.line.errors import translate_api_error, translate_network_error
 
 CHUNK = 256 * 1024
-
-
-@dataclass(frozen=True)
-class StoredContent:
-    sha256: str
-    size: int
-    storage_path: str  # relative to data_dir
-    content_type: str
-
-
-class ContentTooLarge(Exception):
-    """The content is larger than the configured limit; nothing was kept."""
-
-    def __init__(self, size_seen: int, limit: int) -> None:
-        super().__init__(f"the file is larger than the limit of {limit:,} bytes (got at least {size_seen:,})")
-        self.size_seen = size_seen
-        self.limit = limit
 
 
 def storage_path_for(sha256: str) -> str:
     return f"attachments/{sha256[:2]}/{sha256}"
 
 
-def download_content(adapter: LineAdapter, message_id: str, data_dir: Path, max_bytes: int) -> StoredContent:
+def download_content(adapter: Any, message_id: str, data_dir: Path, max_bytes: int) -> StoredContent:
     """Stream ``GET /v2/bot/message/{id}/content`` into the store; raise ContentTooLarge over the limit.
 
     LINE answers 202 while a video/audio is still being prepared: that is a ChannelTimeout (retry).

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app import create_app
+from config.runtime import Runtime, get_runtime
 from config.settings import Settings
-from config.wiring import Runtime, get_runtime
 from tests.conftest import _reset_database
 from tests.factories import PASSWORD
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from crm.models import AccidentReport
 from tests.api.conftest import login
 from tests.factories import make_center, make_user, receive

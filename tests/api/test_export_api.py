@@ -8,16 +8,18 @@ import io
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from config.wiring import Runtime
+from config.clock import jst_date
+from config.runtime import Runtime
 from crm.models import AuditLog, Role, Ticket
 from tests.api.conftest import login
+from tests.clock import Instant
 from tests.factories import make_center, make_user, receive
 
 PERSONAL = "山田太郎です。電話は090-1234-5678、メールはtaro.yamada@example.jp です。"
 
 
 def test_export_masks_personal_data_and_stays_in_the_center(
-    client: TestClient, app_runtime: Runtime, db: Session
+    jst_midnight: Instant, client: TestClient, app_runtime: Runtime, db: Session
 ) -> None:
     tokyo, osaka = make_center(db, "TKY"), make_center(db, "OSK")
     make_user(db, tokyo, "boss", role=Role.SUPERVISOR)
@@ -30,7 +32,7 @@ def test_export_masks_personal_data_and_stays_in_the_center(
     ticket.contract_amount = 9800
     db.add(ticket)
     db.commit()
-    today = ticket.created_at.date().isoformat()
+    today = jst_date(ticket.created_at).isoformat()  # the export's days are JST days
     res = client.get(
         f"/api/exports/cases.csv?date_from=2020-01-01&date_to={today}", headers=login(client, "boss")
     )

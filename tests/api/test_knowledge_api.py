@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from crm.models import Role, Ticket, TicketStatus
 from tests.api.conftest import login
+from tests.clock import Instant
 from tests.factories import make_center, make_user, receive
 
 DOCS = [
@@ -43,9 +46,10 @@ def _setup(db: Session) -> dict:
 
 
 def test_supervisor_uploads_and_counselor_finds_with_highlight(client: TestClient, db: Session) -> None:
-    _setup(db)
+    c = _setup(db)
     boss, sato = login(client, "boss"), login(client, "sato")
-    res = client.post("/api/knowledge/documents", json=DOCS, headers=boss)
+    own = [{**d, "center_id": c["tokyo"].id} for d in DOCS]  # shared documents are an admin's
+    res = client.post("/api/knowledge/documents", json=own, headers=boss)
     assert res.status_code == 200, res.text
     assert res.json() == {"upserted": 3}
     hits = client.get(
@@ -158,3 +162,23 @@ def test_suggestions_flag_serious_accidents_and_cooling_off(client: TestClient, 
     assert body["cooling_off"]["last_day"] == "2024-05-08"
     res = client.get("/api/knowledge/cooling-off", params={"sales_type": "bogus"}, headers=sato)
     assert res.status_code == 422 and "unknown sales type" in res.json()["detail"]
+
+
+def test_cooling_off_reads_the_stated_document_day_in_jst(
+    jst_clock: Instant, client: TestClient, db: Session
+) -> None:
+    center = make_center(db, "TKY")
+    make_user(db, center, "sato")
+    got = receive(db, center, "訪問販売で浄水器を契約しました。契約書は昨日もらいました。", sender="U7")
+    ticket = db.get(Ticket, got.ticket_id)
+    assert ticket is not None
+    ticket.sales_method = "訪問販売"
+    db.add(ticket)
+    db.commit()
+    res = client.get(f"/api/tickets/{got.ticket_id}/suggestions", headers=login(client, "sato"))
+    assert res.status_code == 200, res.text
+    cooling = res.json()["cooling_off"]
+    yesterday = jst_clock.day - timedelta(days=1)  # the JST day before the message, at every hour
+    assert cooling["start_day"] == yesterday.isoformat()
+    assert cooling["last_day"] == (yesterday + timedelta(days=7)).isoformat() and cooling["days_left"] == 6
+    assert "stated in the consumer's message" in cooling["notes"][0]

@@ -1,4 +1,5 @@
-"""POST /channels/line/webhook over the real app, and a full LINE conversation round trip."""
+"""POST /channels/line/{public_id}/webhook over the real app: per-account verification, the
+MADOGUCHI_LINE_* alias, and full LINE conversation round trips (one per center and account)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app import create_app
+from config.runtime import Runtime
 from config.settings import Settings
-from config.wiring import Runtime
-from crm.models import ContactIdentity, InboundEvent, Message, Ticket
+from crm.channel_accounts import disable_account, webhook_path
+from crm.models import Center, ChannelAccount, ContactIdentity, InboundEvent, Message, Ticket
 from tests.api.conftest import clean_client, login
 from tests.conftest import _reset_database
 from tests.factories import make_center, make_user
 from tests.fakes.line_server import (
+    SECRET,
     FakeLineServer,
     fixture_event,
     line_settings,
@@ -26,8 +29,9 @@ from tests.fakes.line_server import (
     signed_headers,
     webhook_body,
 )
+from tests.line_accounts import add_line_account, line_account
 
-URL = "/channels/line/webhook"
+ALIAS = "/channels/line/webhook"
 USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 
 
@@ -35,6 +39,9 @@ USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 def line_client(migrated: Settings, line: FakeLineServer) -> Iterator[TestClient]:
     settings = line_settings(migrated, line, line_center_code="LINE01", max_body_bytes=200_000)
     with clean_client(settings) as c:
+        with Session(rt_of(c).engine, expire_on_commit=False) as s:
+            make_center(s, code="LINE01")
+        c.webhook_url = webhook_path(line_account(rt_of(c)))  # type: ignore[attr-defined]
         yield c
 
 
@@ -52,7 +59,9 @@ def ev(name: str, **overrides: Any) -> dict[str, Any]:
 
 
 def post(client: TestClient, body: bytes, headers: dict[str, str] | None = None) -> Any:
-    return client.post(URL, content=body, headers=signed_headers(body) if headers is None else headers)
+    """POST to the LINE01 account's own webhook URL."""
+    url = client.webhook_url  # type: ignore[attr-defined]
+    return client.post(url, content=body, headers=signed_headers(body) if headers is None else headers)
 
 
 def test_signed_webhook_is_stored_and_processed(line_client: TestClient) -> None:
@@ -125,17 +134,102 @@ def test_repeated_and_redelivered_posts_store_once(line_client: TestClient) -> N
     assert stored(line_client) == 1
 
 
-def test_line_not_configured_answers_503(client: TestClient) -> None:
+def test_line_not_configured_answers_503_on_the_alias(client: TestClient) -> None:
     body = webhook_body(ev("text"))
-    res = client.post(URL, content=body, headers=signed_headers(body))
+    res = client.post(ALIAS, content=body, headers=signed_headers(body))
     assert res.status_code == 503 and "MADOGUCHI_LINE_CHANNEL_SECRET" in res.json()["detail"]
+
+
+def test_alias_is_the_shortcut_account(line_client: TestClient) -> None:
+    body = webhook_body(ev("text"))
+    assert post(line_client, body).status_code == 200
+    assert line_client.post(ALIAS, content=body, headers=signed_headers(body)).json()["stored"] == 0
+    account_id = line_account(rt_of(line_client)).id  # same account, same event: stored once
+    with Session(rt_of(line_client).engine) as s:
+        assert [e.channel_account_id for e in s.exec(select(InboundEvent)).all()] == [account_id]
+
+
+def test_alias_before_its_center_exists_answers_503_and_stores_nothing(
+    migrated: Settings, line: FakeLineServer
+) -> None:
+    with clean_client(line_settings(migrated, line, line_center_code="NOPE")) as c:
+        body = webhook_body(ev("text"))
+        res = c.post(ALIAS, content=body, headers=signed_headers(body))
+        assert res.status_code == 503 and "NOPE" in res.json()["detail"] and "center" in res.json()["detail"]
+        assert stored(c) == 0
+
+
+def test_unknown_account_id_is_404_and_stores_nothing(line_client: TestClient) -> None:
+    body = webhook_body(ev("text"))
+    res = line_client.post(
+        "/channels/line/not-an-account/webhook", content=body, headers=signed_headers(body)
+    )
+    assert res.status_code == 404 and "no LINE channel account" in res.json()["detail"]
+    assert stored(line_client) == 0
+
+
+def test_disabled_account_is_410_within_the_cache_time(line_client: TestClient) -> None:
+    rt = rt_of(line_client)
+    info = line_account(rt)
+    with Session(rt.engine) as s:
+        disable_account(s, account_id=info.id)
+    _expire_caches(rt)
+    res = post(line_client, webhook_body(ev("text")))
+    assert res.status_code == 410 and "disabled" in res.json()["detail"]
+    assert stored(line_client) == 0
+
+
+def test_account_with_undecryptable_secrets_is_503_and_others_still_work(
+    line_client: TestClient, line: FakeLineServer
+) -> None:
+    from cryptography.fernet import Fernet
+
+    rt = rt_of(line_client)
+    with Session(rt.engine, expire_on_commit=False) as s:
+        other_center = make_center(s, code="B01")
+    other = add_line_account(rt, other_center.id, secret="secret-b", token="token-b", api_url=line.url)  # type: ignore[arg-type]
+    # A's secrets were encrypted with a key this server no longer has (rotated away).
+    unreadable = (
+        Fernet(Fernet.generate_key()).encrypt(b'{"channel_secret": "x", "access_token": "y"}').decode()
+    )
+    table = ChannelAccount.__table__  # type: ignore[attr-defined]
+    a_id = line_account(rt).id
+    with rt.engine.begin() as conn:
+        conn.execute(table.update().where(table.c.id == a_id).values(secrets_encrypted=unreadable))
+    _expire_caches(rt)
+    res = post(line_client, webhook_body(ev("text")))
+    assert res.status_code == 503 and "MADOGUCHI_ENCRYPTION_KEYS" in res.json()["detail"]
+    body = webhook_body(ev("text", webhookEventId="01HOTHER"))
+    ok = line_client.post(webhook_path(other), content=body, headers=signed_headers(body, "secret-b"))
+    assert ok.status_code == 200 and stored(line_client) == 1
+
+
+def test_body_signed_with_another_accounts_secret_is_refused(
+    line_client: TestClient, line: FakeLineServer
+) -> None:
+    rt = rt_of(line_client)
+    with Session(rt.engine, expire_on_commit=False) as s:
+        center_b = make_center(s, code="B01")
+    add_line_account(rt, center_b.id, secret="secret-of-b", token="token-b", api_url=line.url)  # type: ignore[arg-type]
+    body = webhook_body(ev("text"))
+    res = post(line_client, body, signed_headers(body, "secret-of-b"))  # B's secret on A's URL
+    assert res.status_code == 401 and "signature" in res.json()["detail"]
+    assert stored(line_client) == 0
+
+
+def _expire_caches(rt: Runtime) -> None:
+    """What ACCOUNT_TTL_SECONDS (5 s) does by itself, without sleeping."""
+    from channels.inbox import account_cache
+
+    account_cache(rt).clear()
+    rt.adapters.forget()  # type: ignore[attr-defined]
 
 
 def test_line_conversation_round_trip(line_client: TestClient, line: FakeLineServer) -> None:
     rt = rt_of(line_client)
     with Session(rt.engine, expire_on_commit=False) as s:
         make_center(s, code="OTHER")
-        center = make_center(s, code="LINE01")
+        center = s.exec(select(Center).where(Center.code == "LINE01")).one()
         make_user(s, center, "sato")
     # the consumer writes on LINE
     assert post(line_client, webhook_body(ev("text"))).status_code == 200
@@ -179,10 +273,75 @@ def test_readme_send_command_posts_a_signed_event_over_http(
         _reset_database(rt)
         with Session(rt.engine) as s:
             make_center(s, "LINE01")
-        assert main(["send", "解約したいのに電話がつながりません", "--to", base + URL]) == 0
+        account = line_account(rt)
+        assert (
+            main(
+                ["send", "解約したいのに電話がつながりません", "--account", account.public_id, "--base", base]
+            )
+            == 0
+        )
         assert '"stored":1' in capsys.readouterr().out
-        assert main(["send", "偽物", "--to", base + URL, "--secret", "not-the-channel-secret"]) == 1
+        assert (
+            main(
+                [
+                    "send",
+                    "偽物",
+                    "--account",
+                    account.public_id,
+                    "--base",
+                    base,
+                    "--secret",
+                    "not-the-channel-secret",
+                ]
+            )
+            == 1
+        )
         assert "signature check failed" in capsys.readouterr().out
+        assert (
+            main(["send", "エイリアス経由", "--to", base + ALIAS, "--secret", SECRET]) == 0
+        )  # the shortcut's alias
+        assert '"stored":1' in capsys.readouterr().out
         with Session(rt.engine) as s:
             events = s.exec(select(InboundEvent)).all()
-        assert len(events) == 1 and "解約したいのに" in json.loads(events[0].raw)["message"]["text"]
+        assert len(events) == 2 and "解約したいのに" in json.loads(events[0].raw)["message"]["text"]
+
+
+def test_two_centers_each_answer_through_their_own_account(
+    line_client: TestClient, line: FakeLineServer
+) -> None:
+    """Center A (the shortcut account) and center B (its own account, secret and token)."""
+    rt = rt_of(line_client)
+    line.add_account("token-of-b")
+    with Session(rt.engine, expire_on_commit=False) as s:
+        center_a = s.exec(select(Center).where(Center.code == "LINE01")).one()
+        center_b = make_center(s, code="B01", name="北区消費生活センター")
+        make_user(s, center_a, "a-counselor")
+        make_user(s, center_b, "b-counselor")
+    account_b = add_line_account(rt, center_b.id, secret="secret-of-b", token="token-of-b", api_url=line.url)  # type: ignore[arg-type]
+    user_b = "U0000000000000000000000000000000b"
+    event_b = ev("text", webhookEventId="01HB", source={"type": "user", "userId": user_b})
+    event_b["message"] = {**event_b["message"], "id": "b-1", "text": "北区の相談です"}
+    body_b = webhook_body(event_b)
+    assert post(line_client, webhook_body(ev("text"))).status_code == 200
+    res_b = line_client.post(
+        webhook_path(account_b), content=body_b, headers=signed_headers(body_b, "secret-of-b")
+    )
+    assert res_b.status_code == 200
+    rt.jobs.drain()
+    with Session(rt.engine) as s:
+        tickets = {t.center_id: t for t in s.exec(select(Ticket)).all()}
+    assert set(tickets) == {center_a.id, center_b.id}
+    assert tickets[center_b.id].channel_account_id == account_b.id
+    assert tickets[center_a.id].channel_account_id == line_account(rt).id
+    for username, ticket, text in (
+        ("a-counselor", tickets[center_a.id], "Aセンターです。"),
+        ("b-counselor", tickets[center_b.id], "Bセンターです。"),
+    ):
+        res = line_client.post(
+            f"/api/tickets/{ticket.id}/reply", json={"body": text}, headers=login(line_client, username)
+        )
+        assert res.status_code == 202, res.text
+    rt.jobs.drain()
+    assert line.pushed_texts(USER, token=line.token) == ["Aセンターです。"]
+    assert line.pushed_texts(user_b, token="token-of-b") == ["Bセンターです。"]
+    assert line.pushed_texts(user_b, token=line.token) == []  # never through the other center's account

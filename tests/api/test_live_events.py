@@ -9,8 +9,8 @@ import httpx
 from sqlmodel import Session
 
 from app import create_app
+from config.runtime import get_runtime
 from config.settings import Settings
-from config.wiring import get_runtime
 from tests.conftest import _reset_database
 from tests.factories import PASSWORD, make_center, make_user, receive
 from tests.live_server import serve

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from crm.models import Contact, Role, Ticket, TicketStatus
 from routing import service
 from routing.hammer import ALWAYS_OPEN

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from crm.models import AuditLog, Message, MessageStatus, OutboxItem, OutboxStatus, Role, Ticket
 from tests.api.conftest import login
 from tests.factories import make_center, make_user, receive
@@ -122,8 +122,8 @@ def test_reply_is_queued_then_delivered_by_a_job(
     assert msg is not None and msg.status == MessageStatus.SENT
     outbox = session.exec(select(OutboxItem)).one()
     assert outbox.status == OutboxStatus.SENT and outbox.recipient == "Ureply"
-    sent = app_runtime.adapters["line"].sent()
-    assert [(s["recipient"], s["text"]) for s in sent] == [("Ureply", "クーリング・オフの期間は8日間です。")]
+    sent = app_runtime.adapters["line"].sent()  # the session's sandbox file: other tests' sends too
+    assert [s["text"] for s in sent if s["recipient"] == "Ureply"] == ["クーリング・オフの期間は8日間です。"]
 
 
 def test_reply_and_note_validation(client: TestClient, app_runtime: Runtime, db: Session) -> None:
@@ -162,9 +162,10 @@ def test_reply_and_note_validation(client: TestClient, app_runtime: Runtime, db:
 def test_healthz_and_centers(client: TestClient, app_runtime: Runtime, db: Session) -> None:
     session = db
     _setup(session)
-    health = client.get("/healthz").json()
-    assert health["status"] == "ok" and health["checks"]["database"] == "ok"
+    assert client.get("/healthz").json()["status"] == "ok"  # liveness only
+    ready = client.get("/readyz").json()  # readiness: what a request needs
+    assert ready["checks"]["database"] == "ok"
     if app_runtime.redis is not None:
-        assert health["checks"]["redis"] == "ok"
+        assert ready["checks"]["redis"] == "ok"
     centers = client.get("/api/centers", headers=login(client, "sato")).json()
     assert {c["code"] for c in centers} == {"TKY", "OSK"}

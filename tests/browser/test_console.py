@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app import create_app
+from config.runtime import get_runtime
 from config.settings import Settings
-from config.wiring import get_runtime
 from crm.models import Message, MessageStatus, Role, Ticket
 from tests.conftest import _reset_database, wait_for
 from tests.factories import PASSWORD, make_center, make_user, receive

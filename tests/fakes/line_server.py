@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from crm.demo_channels import demo_line_secrets
+
 TOKEN = "test-line-access-token"
 SECRET = "test-line-channel-secret"
 
@@ -70,6 +72,7 @@ class FakeLineServer:
 
     def __init__(self, token: str = TOKEN, port: int = 0, on_request: Any = None) -> None:
         self.token = token
+        self.tokens = {token}  # one per LINE official account the server stands in for (add_account)
         self.on_request = on_request  # called with each Recorded (the command-line mode prints them)
         self.state = FakeLineState()
         self.lock = threading.Lock()
@@ -110,6 +113,11 @@ class FakeLineServer:
         with self.lock:
             self.state.script.append(Scripted(status, body, path_prefix, count))
 
+    def add_account(self, token: str) -> None:
+        """Accept another channel access token (a second LINE official account)."""
+        with self.lock:
+            self.tokens.add(token)
+
     def add_profile(self, user_id: str, display_name: str, language: str | None = "ja") -> None:
         profile = {"userId": user_id, "displayName": display_name}
         if language:
@@ -139,11 +147,13 @@ class FakeLineServer:
         """Push requests LINE accepted (status 200)."""
         return [r for r in self.requests_to("/v2/bot/message/push") if r.status == 200]
 
-    def pushed_texts(self, to: str | None = None) -> list[str]:
+    def pushed_texts(self, to: str | None = None, *, token: str | None = None) -> list[str]:
+        """Texts pushed (to ``to``; with ``token``: only those sent with that account's access token)."""
         return [
             m["text"]
             for r in self.pushes()
-            if to is None or r.body.get("to") == to
+            if (to is None or r.body.get("to") == to)
+            and (token is None or r.headers.get("authorization") == f"Bearer {token}")
             for m in r.body["messages"]
         ]
 
@@ -168,7 +178,7 @@ class FakeLineServer:
         return status, payload, ctype
 
     def _route(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any, str]:
-        if headers.get("authorization") != f"Bearer {self.token}":
+        if headers.get("authorization") not in {f"Bearer {t}" for t in self.tokens}:
             return (
                 401,
                 {
@@ -377,6 +387,11 @@ def _print_request(r: Recorded) -> None:
     print(f"{r.status} {r.method} {r.path} {' | '.join(map(str, texts))}", flush=True)
 
 
+def _demo_center_codes() -> list[str]:
+    path = Path(__file__).resolve().parents[2] / "crm" / "demo_data" / "centers.json"
+    return [center["code"] for center in json.loads(path.read_text(encoding="utf-8"))]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Try LINE locally: ``serve`` stands in for LINE's API; ``send`` posts a signed text event."""
     import argparse
@@ -390,11 +405,23 @@ def main(argv: list[str] | None = None) -> int:
     send = sub.add_parser("send", help="post a signed text event to a Madoguchi webhook")
     send.add_argument("text")
     send.add_argument("--user", default="U4af4980629000000000000000000local")
-    send.add_argument("--to", default="http://127.0.0.1:8000/channels/line/webhook")
-    send.add_argument("--secret", default=SECRET)
+    send.add_argument(
+        "--account",
+        help="the channel account's public id (`madoguchi channel list`): posts to /channels/line/<id>/webhook",
+    )
+    send.add_argument("--base", default="http://127.0.0.1:8000", help="Madoguchi's address (with --account)")
+    send.add_argument(
+        "--to", help="the whole webhook URL (default: the MADOGUCHI_LINE_* alias /channels/line/webhook)"
+    )
+    send.add_argument("--secret", default=SECRET, help="that account's channel secret")
     args = ap.parse_args(argv)
+    if args.command == "send" and not args.to:
+        path = f"/channels/line/{args.account}/webhook" if args.account else "/channels/line/webhook"
+        args.to = args.base.rstrip("/") + path
     if args.command == "serve":
         server = FakeLineServer(port=args.port, on_request=_print_request)
+        for code in _demo_center_codes():  # `madoguchi demo`'s LINE accounts point here
+            server.add_account(demo_line_secrets(code)["access_token"])
         print(f"LINE stand-in on {server.url} (token {TOKEN!r}, channel secret {SECRET!r}); Ctrl-C stops")
         with contextlib.suppress(KeyboardInterrupt):
             server._httpd.serve_forever()

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from crm.accounts import authenticate
 from crm.demo import DEMO_PASSWORD, load_demo, read_demo_file
-from crm.models import Center, Message, Ticket, TicketStatus, User
+from crm.models import Center, Direction, Message, Ticket, TicketStatus, User
 from knowledge.models import KnowledgeDocument
 
 
-def _counts(session: Session) -> tuple[int, int, int, int]:
-    return tuple(
-        session.exec(select(func.count()).select_from(m)).one() for m in (Center, User, Ticket, Message)
-    )  # type: ignore[return-value]
+def _counts(session: Session) -> tuple[int, ...]:
+    """Rows the demo loads. Outbound messages are left out: at night (JST) routing answers the open
+    consultations after hours, asynchronously, so their number depends on the hour and the load."""
+    loaded = tuple(session.exec(select(func.count()).select_from(m)).one() for m in (Center, User, Ticket))
+    inbound = select(func.count()).select_from(Message).where(Message.direction == Direction.INBOUND)
+    return (*loaded, session.exec(inbound).one())
 
 
 def test_demo_loads_once_and_its_users_can_log_in(runtime: Runtime) -> None:

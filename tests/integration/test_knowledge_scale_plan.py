@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from knowledge.index import IndexDoc, SearchFilters, store_for
 from knowledge.service import DocumentIn, case_doc_id, search, upsert_documents
 from tests.factories import make_center, make_ticket
@@ -114,3 +114,25 @@ def test_concurrent_writers_keep_frequencies_and_count_exact(runtime: Runtime) -
     with runtime.engine.connect() as conn:
         assert store.count(conn) == 20
         assert store.document_frequencies(conn, ["共通", "解約", "w3"]) == {"共通": 20, "解約": 20, "w3": 5}
+
+
+def test_large_index_plan_ranks_by_bm25_not_by_matching_every_term(runtime: Runtime) -> None:
+    """A short document with both rare terms, several times, beats a long one that also has the
+    common term: the fast plan (candidates rescored over all terms) must agree with exact BM25."""
+    name = runtime.engine.dialect.name
+    docs = [
+        *_corpus(),
+        IndexDoc("strong", "faq", None, ["浄水器", "浄水器", "訪問販売", "訪問販売"]),
+        IndexDoc("long", "case", 1, ["浄水器", "訪問販売", "解約", *[f"pad{i}" for i in range(30)]]),
+    ]
+    with runtime.engine.begin() as conn:
+        store_for(name).upsert(conn, docs)
+    fast = type(store_for(name))(exact_postings=1)  # type: ignore[call-arg]
+    query = ["浄水器", "訪問販売", "解約"]
+    with runtime.engine.connect() as conn:
+        exact = store_for(name).search(conn, query, 5)
+        quick = fast.search(conn, query, 5)
+    assert exact[0].id == "strong"  # it lacks 解約, yet BM25 ranks it first
+    assert [h.id for h in quick][:2] == [h.id for h in exact][:2] == ["strong", "both"]
+    exact_scores = {h.id: h.score for h in exact}
+    assert all(h.score == pytest.approx(exact_scores[h.id]) for h in quick if h.id in exact_scores)

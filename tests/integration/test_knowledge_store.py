@@ -7,7 +7,7 @@ import math
 import pytest
 from sqlalchemy import text
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from knowledge.index import IndexDoc, SearchFilters, store_for
 
 
@@ -99,3 +99,23 @@ def test_rollback_leaves_index_unchanged(runtime: Runtime, store) -> None:  # ty
 def test_very_common_terms_do_not_drown_rare_ones(runtime: Runtime, store) -> None:  # type: ignore[no-untyped-def]
     hits = _search(runtime, store, ["天気", "屋根"])
     assert hits[0].id == "b"
+
+
+def test_two_character_words_match_inside_longer_nouns(runtime: Runtime) -> None:
+    """期限 / 相談 typed alone find documents that wrote 期限内 / 相談員 (Sudachi mode-A parts)."""
+    from sqlmodel import Session
+
+    from knowledge.service import DocumentIn, search, upsert_documents
+
+    with Session(runtime.engine) as session:
+        upsert_documents(
+            session,
+            [
+                DocumentIn("kigen", "faq", "通知の出し方", "期限内に通知を出してください"),
+                DocumentIn("soudan", "faq", "窓口の案内", "消費生活相談員が対応します"),
+                DocumentIn("other", "faq", "ごみの出し方", "燃やすごみは月曜日です"),
+            ],
+        )
+        session.commit()
+        assert [h.id for h in search(session, query="期限", viewer_center_id=None)] == ["kigen"]
+        assert [h.id for h in search(session, query="相談したい", viewer_center_id=None)] == ["soudan"]

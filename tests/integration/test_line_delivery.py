@@ -12,9 +12,8 @@ from sqlmodel import Session, select
 
 from channels.base import ChannelKind, OutboundMessage
 from channels.line.splitting import utf16_len
-from channels.line.webhook import accept_events
+from config.runtime import Runtime
 from config.settings import Settings
-from config.wiring import Runtime
 from crm.models import (
     Attachment,
     Message,
@@ -30,6 +29,7 @@ from crm.services import post_reply
 from tests.conftest import clean_runtime
 from tests.factories import make_center, make_user
 from tests.fakes.line_server import FakeLineServer, fixture_event, line_settings
+from tests.line_accounts import accept_events
 
 USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 LIMIT = 12_000_000
@@ -37,7 +37,8 @@ LIMIT = 12_000_000
 
 @pytest.fixture
 def rt(migrated: Settings, line: FakeLineServer) -> Iterator[Runtime]:
-    with clean_runtime(line_settings(migrated, line, line_max_attachment_bytes=LIMIT), live=False) as runtime:
+    settings = line_settings(migrated, line, line_center_code="LINE01", line_max_attachment_bytes=LIMIT)
+    with clean_runtime(settings, live=False) as runtime:
         yield runtime
 
 
@@ -121,7 +122,8 @@ def test_send_that_reached_line_before_a_crash_is_not_delivered_twice(
     message_id = reply(rt, counselor, "一度だけ届きます。")
     _, item = load(rt, message_id)
     # The worker sent it, LINE accepted, then the worker died before recording "sent".
-    rt.adapters["line"].send(OutboundMessage(ChannelKind.LINE, USER, "一度だけ届きます。", item.retry_key))
+    adapter = rt.adapters.get("line", item.channel_account_id)
+    adapter.send(OutboundMessage(ChannelKind.LINE, USER, "一度だけ届きます。", item.retry_key))
     time_passes(rt)
     msg, _ = load(rt, message_id)
     assert msg.status == MessageStatus.SENT

@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from channels.line.handlers import RETRACTED_BODY
-from channels.line.jobs import sweep
-from channels.line.messages import format_hours
-from channels.line.webhook import accept_events
+from channels.jobs import sweep
+from config.runtime import Runtime
 from config.settings import Settings
-from config.wiring import Runtime
+from crm.auto_answers import format_hours
+from crm.inbound import RETRACTED_BODY
 from crm.models import (
     AuditLog,
     ContactIdentity,
@@ -31,6 +30,7 @@ from crm.models import (
 from tests.conftest import clean_runtime
 from tests.factories import ALWAYS_OPEN, make_center
 from tests.fakes.line_server import FakeLineServer, fixture_event, line_settings
+from tests.line_accounts import accept_events, line_account
 
 USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 
@@ -265,17 +265,13 @@ def test_unknown_event_types_are_ignored_with_a_reason(rt: Runtime, db: Session)
     assert all(r.error for r in rows)
 
 
-def test_without_any_center_the_event_fails_with_a_reason(rt: Runtime) -> None:
-    receive(rt, ev("text"))
-    with Session(rt.engine) as s:
-        row = s.exec(select(InboundEvent)).one()
-    assert row.status == InboundEventStatus.FAILED and "no center" in (row.error or "")
-
-
 def test_sweep_picks_up_events_whose_job_was_lost(rt: Runtime, db: Session) -> None:
-    from channels.line.ingest import store_events
+    from channels.base import RawEvent
+    from crm.inbound_events import store_raw
 
-    store_events(rt.engine, [ev("text")])  # stored, but the job never ran (e.g. Redis restarted)
+    event = ev("text")  # stored, but the job never ran (e.g. Redis restarted)
+    raw = RawEvent(event["webhookEventId"], USER, event["timestamp"], __import__("json").dumps(event))
+    store_raw(rt.engine, channel="line", account_id=line_account(rt).id, events=[raw])
     with rt.engine.begin() as conn:
         conn.execute(update(InboundEvent).values(received_at=utcnow() - _seconds(60)))
     assert sweep() == 1
@@ -293,3 +289,22 @@ def _center_id(db: Session, code: str) -> int:
     from crm.models import Center
 
     return db.exec(select(Center.id).where(Center.code == code)).one()  # type: ignore[return-value]
+
+
+def test_text_with_nul_is_stored_and_processed(rt: Runtime, db: Session) -> None:
+    """PostgreSQL text cannot hold U+0000: such an event used to fail forever (issue 10)."""
+    event = ev("text")
+    event["message"] = {**event["message"], "text": "返金\x00してほしい"}
+    receive(rt, event)
+    (msg,) = messages(db)
+    assert msg.body == "返金\ufffdしてほしい"
+    assert set(events_by_status(db).values()) == {"processed"}
+
+
+def test_two_long_event_ids_sharing_a_prefix_are_both_stored(rt: Runtime, db: Session) -> None:
+    """Ids were cut to 128 characters: the second of two such events was dropped as a duplicate."""
+    base = ev("text")
+    first = {**base, "webhookEventId": "X" * 130 + "1", "message": {**base["message"], "id": "long-1"}}
+    second = {**base, "webhookEventId": "X" * 130 + "2", "message": {**base["message"], "id": "long-2"}}
+    receive(rt, first, second)
+    assert len(events_by_status(db)) == 2 and len(messages(db)) == 2

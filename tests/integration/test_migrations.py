@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from crm.schema import include_object, load_models, migrate
 
 

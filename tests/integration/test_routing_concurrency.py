@@ -10,7 +10,7 @@ import os
 import pytest
 from sqlmodel import Session, select
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from routing import jobs, service, store
 from routing.hammer import check_invariants, seed_world, worker
 from routing.models import Offer

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from config.wiring import Runtime
+from config.runtime import Runtime, get_runtime
 from crm.models import Center, Contact, Message, Ticket, TicketStatus, utcnow
 from routing import jobs, presence, service
 from routing.models import Offer, PresenceStatus, RoutingLog
@@ -34,7 +34,9 @@ def lost_ticket(session: Session, center: Center, *, age: timedelta, **fields: A
 def test_sweep_routes_tickets_whose_event_was_lost(runtime: Runtime, session: Session) -> None:
     center = make_center(session, "open24", hours=ALWAYS_OPEN, closed_dates=[])
     counselor = make_user(session, center, "yamada")
-    presence.set_presence(session, user=counselor, status=PresenceStatus.AVAILABLE)
+    presence.set_presence(
+        session, settings=get_runtime().settings, user=counselor, status=PresenceStatus.AVAILABLE
+    )
     runtime.jobs.drain()
     stale = lost_ticket(session, center, age=timedelta(seconds=60))
     fresh = lost_ticket(session, center, age=timedelta(seconds=1))  # its event may still be on the way

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from config.wiring import Runtime, get_runtime
+from config.runtime import Runtime, get_runtime
 from crm.errors import Conflict, Forbidden, NotFound
 from crm.models import Center, Contact, Note, Role, Ticket, TicketStatus, User
 from routing import jobs, offers, presence, service
@@ -34,7 +34,9 @@ def new_ticket(session: Session, center: Center, **fields: Any) -> Ticket:
 
 
 def online(session: Session, user: User, at: datetime = NOW, **kw: Any) -> None:
-    presence.set_presence(session, user=user, status=PresenceStatus.AVAILABLE, now=at, **kw)
+    presence.set_presence(
+        session, settings=get_runtime().settings, user=user, status=PresenceStatus.AVAILABLE, now=at, **kw
+    )
     get_runtime().jobs.drain()  # the "became available" dispatch job runs now, not in the middle of a test
 
 
@@ -226,6 +228,7 @@ def test_transfer_to_counselor_center_and_supervisor(world: dict[str, Any], sess
     with pytest.raises(Conflict):  # baba is offline
         offers.transfer_ticket(
             session,
+            settings=get_runtime().settings,
             ticket_id=ticket.id,
             actor=world["a"],
             reason="不動産の論点",
@@ -236,6 +239,7 @@ def test_transfer_to_counselor_center_and_supervisor(world: dict[str, Any], sess
     online(session, world["b"])
     offers.transfer_ticket(
         session,
+        settings=get_runtime().settings,
         ticket_id=ticket.id,
         actor=world["a"],
         reason="不動産の論点",
@@ -245,12 +249,19 @@ def test_transfer_to_counselor_center_and_supervisor(world: dict[str, Any], sess
     pending = session.exec(select(Offer).where(Offer.status == OfferStatus.PENDING)).one()
     assert pending.user_id == world["b"].id
     offers.transfer_ticket(
-        session, ticket_id=ticket.id, actor=world["sv"], reason="重大事故の疑い", to_supervisor=True, now=NOW
+        session,
+        settings=get_runtime().settings,
+        ticket_id=ticket.id,
+        actor=world["sv"],
+        reason="重大事故の疑い",
+        to_supervisor=True,
+        now=NOW,
     )  # type: ignore[arg-type]
     session.refresh(ticket)
     assert ticket.assignee_id == world["sv"].id and ticket.status == TicketStatus.ASSIGNED
     offers.transfer_ticket(
         session,
+        settings=get_runtime().settings,
         ticket_id=ticket.id,
         actor=world["sv"],
         reason="越境取引",
@@ -263,13 +274,21 @@ def test_transfer_to_counselor_center_and_supervisor(world: dict[str, Any], sess
     assert kinds == ["transfer", "escalation", "transfer"]
     with pytest.raises(Forbidden):
         offers.transfer_ticket(
-            session, ticket_id=ticket.id, actor=world["b"], reason="x", to_supervisor=True, now=NOW
+            session,
+            settings=get_runtime().settings,
+            ticket_id=ticket.id,
+            actor=world["b"],
+            reason="x",
+            to_supervisor=True,
+            now=NOW,
         )  # type: ignore[arg-type]
 
 
 def test_message_received_event_routes_through_jobs(world: dict[str, Any], session: Session) -> None:
     rt = world["rt"]
-    presence.set_presence(session, user=world["a"], status=PresenceStatus.AVAILABLE)
+    presence.set_presence(
+        session, settings=get_runtime().settings, user=world["a"], status=PresenceStatus.AVAILABLE
+    )
     rt.jobs.drain()
     center = session.get(Center, world["city"].id)
     center.hours, center.closed_dates = ALWAYS_OPEN, []  # type: ignore[union-attr]

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from sqlmodel import Session
 
+from bootstrap import Runtime, build_runtime, set_runtime
 from config.settings import Settings
-from config.wiring import Runtime, build_runtime, set_runtime
 from crm import accidents
 from crm.errors import BadRequest, Conflict
 from crm.models import AccidentReportStatus, Ticket

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from config.wiring import Runtime
+from config.runtime import Runtime
 from crm.models import Message, MessageStatus
 from crm.services import post_reply
 from tests.factories import make_center, make_ticket, make_user

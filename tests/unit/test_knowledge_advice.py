@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from knowledge.accident import detect_serious_accident, kanji_to_int, treatment_days
-from knowledge.cooling_off import UnknownSalesType, cooling_off_deadline
+from knowledge.cooling_off import UnknownSalesType, cooling_off_deadline, document_received_from_text
+from tests.clock import Instant
 
 
 @pytest.mark.parametrize(
@@ -53,6 +54,14 @@ def test_days_left_and_expired_note() -> None:
     assert late.days_left is not None and late.days_left < 0 and "passed" in late.notes[0]
 
 
+def test_days_left_counts_from_the_jst_day_at_every_hour(jst_clock: Instant) -> None:
+    today = jst_clock.day  # the 書面 received today (JST) is day 1 of 8: seven days left
+    assert cooling_off_deadline("訪問販売", today).days_left == 7
+    assert cooling_off_deadline("訪問販売", today - timedelta(days=7)).days_left == 0
+    assert cooling_off_deadline("連鎖販売取引", today - timedelta(days=1)).days_left == 18
+    assert cooling_off_deadline("通信販売", None, goods_received=today).days_left == 7
+
+
 def test_unknown_sales_type_is_refused() -> None:
     with pytest.raises(UnknownSalesType, match="unknown sales type"):
         cooling_off_deadline("ねずみ講っぽい何か", date(2024, 5, 1))
@@ -91,3 +100,25 @@ def test_kanji_numbers() -> None:
         None,
     ]
     assert treatment_days("入院二か月、その後通院3週間") == 60
+
+
+@pytest.mark.parametrize(
+    ("text", "received"),
+    [
+        ("契約書は11月28日にもらいました", date(2026, 11, 28)),
+        ("契約書は１１月２８日にもらいました。解約したいです", date(2026, 11, 28)),
+        ("書面は先週の月曜に受け取った", date(2026, 11, 23)),  # message day: Tue 2026-12-01
+        ("昨日、申込書の控えを渡されました", date(2026, 11, 30)),
+        ("2025年12月3日に契約書をもらった", date(2025, 12, 3)),
+        ("契約書はまだもらっていません", None),
+        ("書類は12月5日にもらう予定です", None),
+        ("工事は11月20日に終わりました", None),  # a date, but not the 書面's
+        ("", None),
+    ],
+)
+def test_document_receipt_day_is_read_from_the_message(text: str, received: date | None) -> None:
+    assert document_received_from_text(text, date(2026, 12, 1)) == received
+
+
+def test_stated_december_date_in_january_is_last_year() -> None:
+    assert document_received_from_text("契約書は12月28日にもらった", date(2027, 1, 5)) == date(2026, 12, 28)

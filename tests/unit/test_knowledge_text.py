@@ -90,3 +90,11 @@ def test_highlight_marks_matches_in_the_original_and_escapes_html() -> None:
 
 def test_char_bigrams_baseline() -> None:
     assert char_bigrams("解約、ＡＢ") == ["解約", "ab"]
+
+
+def test_documents_index_the_parts_of_three_character_nouns() -> None:
+    a = get_analyzer()
+    assert {"期限内", "期限"} <= set(a.terms("期限内に出してください"))
+    assert "内" not in a.terms("期限内に出してください")  # one-character parts add only noise
+    assert "期限" in a.query_terms("期限を過ぎた")
+    assert a.query_terms("期限内") == ["期限内"]  # a query's short noun stays one term

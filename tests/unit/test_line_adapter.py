@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +32,7 @@ USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 
 @pytest.fixture
 def adapter(line: FakeLineServer, tmp_path: Path) -> Iterator[LineAdapter]:
-    a = LineAdapter(line_settings(Settings(env="test", data_dir=tmp_path), line))
+    a = LineAdapter.from_settings(line_settings(Settings(env="test", data_dir=tmp_path), line))
     yield a
     a.close()
 
@@ -80,11 +82,12 @@ def test_signed_body_that_is_not_utf8_is_malformed_not_forged(adapter: LineAdapt
         adapter.verify({"X-Line-Signature": sign(b"x")}, body)
 
 
-def test_parse_returns_one_item_per_event(adapter: LineAdapter) -> None:
-    items = adapter.parse(
-        webhook_body(fixture_event("text"), fixture_event("follow"), fixture_event("unknown"))
-    )
-    assert [type(i).__name__ for i in items] == ["InboundMessage", "Follow", "Ignored"]
+def test_split_then_parse_gives_one_neutral_item_per_event(adapter: LineAdapter) -> None:
+    body = webhook_body(fixture_event("text"), fixture_event("follow"), fixture_event("unknown"))
+    raw = adapter.split(body)
+    assert [r.event_id for r in raw] == [e["webhookEventId"] for e in json.loads(body)["events"]]
+    items = [item for r in raw for item in adapter.parse(r.raw)]
+    assert [type(i).__name__ for i in items] == ["InboundMessage", "Followed", "Ignored"]
 
 
 # -- push --------------------------------------------------------------------------------------
@@ -169,7 +172,7 @@ def test_wrong_token_is_auth_failed(line: FakeLineServer, tmp_path: Path) -> Non
         update={"line_channel_access_token": "wrong"}
     )
     with pytest.raises(AuthFailed, match="ACCESS_TOKEN"):
-        LineAdapter(settings).send(out("x"))
+        LineAdapter.from_settings(settings).send(out("x"))
 
 
 def test_unreachable_line_is_a_temporary_error(tmp_path: Path) -> None:
@@ -185,7 +188,7 @@ def test_unreachable_line_is_a_temporary_error(tmp_path: Path) -> None:
         line_blob_base_url=url,
     )
     with pytest.raises(ChannelTimeout, match="could not reach LINE"):
-        LineAdapter(settings).send(out("x"))
+        LineAdapter.from_settings(settings).send(out("x"))
 
 
 # -- reply, loading, profile, leave ------------------------------------------------------------------
@@ -253,21 +256,29 @@ def test_missing_content_and_preparing_content(
 def test_automatic_answer_uses_the_reply_token_then_falls_back_to_push(
     adapter: LineAdapter, line: FakeLineServer
 ) -> None:
-    first = OutboundMessage(
-        channel=ChannelKind.LINE,
-        recipient=USER,
-        text="受付時間外です。",
-        retry_key="k-auto-1",
-        reply_token="rt-auto",
-    )
+    event = fixture_event("text", replyToken="rt-auto", timestamp=int(time.time() * 1000))
+    adapter.parse(json.dumps(event))  # the adapter keeps the chat's fresh reply token (LINE-only state)
+    first = OutboundMessage(ChannelKind.LINE, USER, "受付時間外です。", "k-auto-1", automatic=True)
     adapter.send(first)
     assert [r.body["replyToken"] for r in line.replies()] == ["rt-auto"] and not line.pushes()
-    again = OutboundMessage(
-        channel=ChannelKind.LINE,
-        recipient=USER,
-        text="受付時間外です。",
-        retry_key="k-auto-2",
-        reply_token="rt-auto",
-    )
-    adapter.send(again)  # the token is spent: LINE refuses it, the answer goes by push
+    again = OutboundMessage(ChannelKind.LINE, USER, "受付時間外です。", "k-auto-2", automatic=True)
+    adapter.send(again)  # the token is spent (single use): the answer goes by push
     assert [p.body["to"] for p in line.pushes()] == [USER]
+
+
+def test_counselor_replies_and_retries_never_use_the_reply_token(
+    adapter: LineAdapter, line: FakeLineServer
+) -> None:
+    event = fixture_event("text", replyToken="rt-fresh", timestamp=int(time.time() * 1000))
+    adapter.parse(json.dumps(event))
+    adapter.send(out("相談員の返信です。"))  # not automatic: push with the retry key
+    retry = OutboundMessage(ChannelKind.LINE, USER, "受付時間外です。", "k-auto-3", automatic=True, attempt=2)
+    adapter.send(retry)  # a retry cannot know whether the token was used: push
+    assert line.replies() == [] and len(line.pushes()) == 2
+
+
+def test_a_stale_reply_token_is_not_kept(adapter: LineAdapter, line: FakeLineServer) -> None:
+    event = fixture_event("follow", timestamp=int((time.time() - 600) * 1000))
+    adapter.parse(json.dumps(event))
+    adapter.send(OutboundMessage(ChannelKind.LINE, USER, "ようこそ", "k-late", automatic=True))
+    assert line.replies() == [] and [p.body["to"] for p in line.pushes()] == [USER]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from channels.base import InboundMessage, MalformedPayload
-from channels.line.adapter import load_events
+from channels.line.adapter import LineAdapter, event_id_of, load_events
 from channels.line.events import (
     Follow,
     Ignored,
@@ -21,8 +21,11 @@ from channels.line.events import (
     safe_filename,
     sender_of,
 )
-from channels.line.ingest import event_id_of, event_rows
-from tests.fakes.line_server import fixture_event, fixture_events
+from crm.inbound_events import event_rows, storable_event_id
+from crm.messaging import strip_nul
+from tests.fakes.line_server import fixture_event, fixture_events, webhook_body
+
+ADAPTER = LineAdapter(channel_secret="s", access_token="t", api_base_url="http://127.0.0.1:9")
 
 USER = "U4af4980629a0f0d1b2c3d4e5f6a7b8c9"
 
@@ -34,7 +37,7 @@ def test_text_message_keeps_original_text_emoji_and_mentions() -> None:
     assert msg.external_id == "468789577898262530"
     assert msg.sender == USER
     assert msg.text.startswith("定期購入の解約ができません😢") and "𠮷野家" in msg.text
-    assert msg.reply_token == "nHuyWiB7yP5Zw52FIkcQobQuGDXCTA"
+    assert "reply_token" not in InboundMessage.__dataclass_fields__  # a LINE concept: kept by the adapter
     assert msg.metadata["line_event_id"] == "01HTEXT0000000000000000001"
     assert msg.metadata["emojis"][0]["productId"] == "5ac1bfd5040ab15980c9b435"
     assert msg.metadata["mention"]["mentionees"][0]["userId"] == USER
@@ -152,13 +155,35 @@ def test_verify_button_body_has_no_events() -> None:
 def test_rows_for_storage_dedupe_within_one_body_and_hash_missing_ids() -> None:
     text = fixture_event("text")
     no_id = {k: v for k, v in fixture_event("follow").items() if k != "webhookEventId"}
-    rows = event_rows([text, text, no_id])
+    raw = ADAPTER.split(webhook_body(text, text, no_id))
+    rows = event_rows("line", 1, raw)
     assert len(rows) == 2
     assert rows[0]["provider_event_id"] == "01HTEXT0000000000000000001"
     assert rows[0]["sender"] == USER and rows[0]["occurred_at_ms"] == 1700000000000
     assert rows[1]["provider_event_id"] == event_id_of(no_id) and event_id_of(no_id).startswith("sha256:")
     assert sender_of(fixture_event("join")).startswith("C")
     assert sender_of({"source": None}) == "unknown"
+
+
+def test_long_event_ids_are_kept_distinct_not_cut() -> None:
+    """Two ids that share their first 128 characters were one row (the second event was dropped)."""
+    base = fixture_event("text")
+    a = {**base, "webhookEventId": "E" * 128 + "-first"}
+    b = {**base, "webhookEventId": "E" * 128 + "-second"}
+    rows = event_rows("line", 1, ADAPTER.split(webhook_body(a, b)))
+    ids = [r["provider_event_id"] for r in rows]
+    assert len(set(ids)) == 2 and all(len(i) <= 128 for i in ids)
+    assert storable_event_id("E" * 128) == "E" * 128  # ids that fit are stored whole
+
+
+def test_nul_characters_are_replaced_before_storage() -> None:
+    """PostgreSQL text cannot hold U+0000: the event failed forever; now it is stored (U+FFFD)."""
+    event = fixture_event("text")
+    event["message"] = {**event["message"], "text": "a\x00b"}
+    (row,) = event_rows("line", 1, ADAPTER.split(webhook_body(event)))
+    assert "\x00" not in row["raw"]
+    (msg,) = ADAPTER.parse(row["raw"])
+    assert isinstance(msg, InboundMessage) and strip_nul(msg.text) == "a\ufffdb"
 
 
 @pytest.mark.parametrize(

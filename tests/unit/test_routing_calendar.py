@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from config.clock import now_utc, today_jst
 from crm.models import Center
 from routing.calendar import (
     YEAR_END_CLOSURE,
@@ -17,6 +18,7 @@ from routing.calendar import (
     resolve_handling_center,
     validate_hours,
 )
+from tests.clock import Instant
 
 JST = ZoneInfo("Asia/Tokyo")
 WEEK = {d: [["09:00", "16:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -146,6 +148,22 @@ def test_after_hours_text_names_center_and_reopening() -> None:
     assert "世田谷区消費生活センター" in text and "4月13日 09:00" in text
     voice = after_hours_text(CITY, "voice", at("2026-04-10 18:00"), language="en")
     assert voice.startswith("Thank you for calling") and "2026-04-13" in voice
+
+
+def test_today_open_and_next_opening_follow_the_jst_day(jst_clock: Instant) -> None:
+    center = Center(
+        code="x",
+        name="X",
+        prefecture="東京都",
+        hours={d: [["09:00", "17:00"]] for d in WEEK},
+        closed_dates=list(YEAR_END_CLOSURE),
+    )
+    now = now_utc()
+    assert day_type(center, today_jst()) == jst_clock.day_type
+    assert is_open(center, now) == (jst_clock.next_opening is None)
+    text = after_hours_text(center, "line", now)
+    if jst_clock.next_opening:
+        assert f"次の受付開始は{jst_clock.next_opening}です" in text, text
 
 
 def test_cycle_in_rules_ends() -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from config.settings import DEV_SECRET_KEY, Settings
@@ -31,7 +32,8 @@ def test_prod_refuses_placeholder_channel_secret() -> None:
 
 
 def test_prod_with_real_secret_starts() -> None:
-    assert Settings(env="prod", secret_key="k" * 40).line_enabled is False
+    key = Fernet.generate_key().decode()
+    assert Settings(env="prod", secret_key="k" * 40, encryption_keys=key).line_enabled is False
 
 
 def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -56,8 +56,15 @@ function showError(message) {
   box.hidden = !message;
 }
 
+function csrfToken() {
+  // The session cookie is HttpOnly; its CSRF token (madoguchi_csrf) is readable and sent back as a header.
+  const hit = document.cookie.split("; ").find((c) => c.startsWith("madoguchi_csrf="));
+  return hit ? decodeURIComponent(hit.slice("madoguchi_csrf=".length)) : "";
+}
+
 async function api(method, path, body, form) {
   const opts = { method, credentials: "same-origin", headers: {} };
+  if (!["GET", "HEAD"].includes(method)) opts.headers["X-CSRF-Token"] = csrfToken();
   if (form) {
     opts.body = new URLSearchParams(form);
   } else if (body !== undefined) {

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 04:03:05.334020
+Create Date: 2026-12-01 21:10:58.235004
 """
 
 from collections.abc import Sequence
@@ -47,23 +47,6 @@ def upgrade() -> None:
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_table('inboundevent',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('provider_event_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
-    sa.Column('sender', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-    sa.Column('occurred_at_ms', sa.BigInteger(), nullable=False),
-    sa.Column('raw', sa.Text(), nullable=False),
-    sa.Column('status', sa.Enum('PENDING', 'PROCESSED', 'IGNORED', 'FAILED', name='inboundeventstatus'), nullable=False),
-    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('processed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('channel', 'provider_event_id', name='uq_inbound_channel_event')
-    )
-    with op.batch_alter_table('inboundevent', schema=None) as batch_op:
-        batch_op.create_index('ix_inbound_sender_status', ['channel', 'sender', 'status'], unique=False)
-
     op.create_table('knowledge_embedding',
     sa.Column('doc_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('model', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
@@ -78,6 +61,24 @@ def upgrade() -> None:
     sa.Column('weight', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('term', 'field', 'label')
     )
+    op.create_table('login_throttle',
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=False),
+    sa.Column('locked_until', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_throttle_expires_at'), ['expires_at'], unique=False)
+
+    op.create_table('revoked_token',
+    sa.Column('jti', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('expires_at', sa.Float(), nullable=False),
+    sa.PrimaryKeyConstraint('jti')
+    )
+    with op.batch_alter_table('revoked_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_revoked_token_expires_at'), ['expires_at'], unique=False)
+
     op.create_table('routinglog',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -91,6 +92,27 @@ def upgrade() -> None:
     with op.batch_alter_table('routinglog', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_routinglog_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_routinglog_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('channelaccount',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('public_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('center_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('settings', sa.JSON(), nullable=False),
+    sa.Column('secrets_encrypted', sa.Text(), nullable=True),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('broken_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['center_id'], ['center.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('kind', 'address', name='uq_channel_account_kind_address')
+    )
+    with op.batch_alter_table('channelaccount', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_channelaccount_center_id'), ['center_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_channelaccount_public_id'), ['public_id'], unique=True)
 
     op.create_table('contactidentity',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -139,6 +161,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_knowledge_document_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_knowledge_document_source_ticket_id'), ['source_ticket_id'], unique=False)
 
+    op.create_table('retentionpolicy',
+    sa.Column('center_id', sa.Integer(), nullable=False),
+    sa.Column('years', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['center_id'], ['center.id'], ),
+    sa.PrimaryKeyConstraint('center_id')
+    )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -167,12 +196,58 @@ def upgrade() -> None:
     sa.Column('object_type', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('object_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('detail', sa.JSON(), nullable=False),
+    sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('user_agent', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('request_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auditlog_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditlog_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_auditlog_request_id'), ['request_id'], unique=False)
+
+    op.create_table('datapurge',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('object_type', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('object_id', sa.Integer(), nullable=False),
+    sa.Column('cause', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('object_type', 'object_id', name='uq_data_purge_object')
+    )
+    with op.batch_alter_table('datapurge', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_datapurge_object_id'), ['object_id'], unique=False)
+
+    op.create_table('emailpollstate',
+    sa.Column('channel_account_id', sa.Integer(), nullable=False),
+    sa.Column('folder', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('uidvalidity', sa.BigInteger(), nullable=False),
+    sa.Column('last_uid', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['channel_account_id'], ['channelaccount.id'], ),
+    sa.PrimaryKeyConstraint('channel_account_id', 'folder')
+    )
+    op.create_table('inboundevent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('channel_account_id', sa.Integer(), nullable=True),
+    sa.Column('provider_event_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
+    sa.Column('sender', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('occurred_at_ms', sa.BigInteger(), nullable=False),
+    sa.Column('raw', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('PENDING', 'PROCESSED', 'IGNORED', 'FAILED', name='inboundeventstatus'), nullable=False),
+    sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('received_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('processed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['channel_account_id'], ['channelaccount.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('channel_account_id', 'provider_event_id', name='uq_inbound_account_event')
+    )
+    with op.batch_alter_table('inboundevent', schema=None) as batch_op:
+        batch_op.create_index('ix_inbound_sender_status', ['channel_account_id', 'sender', 'status'], unique=False)
 
     op.create_table('presence',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -194,6 +269,7 @@ def upgrade() -> None:
     sa.Column('center_id', sa.Integer(), nullable=False),
     sa.Column('contact_id', sa.Integer(), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('channel_account_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.Enum('NEW', 'QUEUED', 'OFFERED', 'ASSIGNED', 'WAITING_ON_CONSUMER', 'RESOLVED', 'CLOSED', name='ticketstatus'), nullable=False),
     sa.Column('priority', sa.Integer(), nullable=False),
     sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -219,6 +295,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['assignee_id'], ['user.id'], ),
     sa.ForeignKeyConstraint(['center_id'], ['center.id'], ),
+    sa.ForeignKeyConstraint(['channel_account_id'], ['channelaccount.id'], ),
     sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -277,6 +354,7 @@ def upgrade() -> None:
     sa.Column('ticket_id', sa.Integer(), nullable=False),
     sa.Column('direction', sa.Enum('INBOUND', 'OUTBOUND', name='direction'), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('channel_account_id', sa.Integer(), nullable=True),
     sa.Column('external_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -287,6 +365,7 @@ def upgrade() -> None:
     sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['channel_account_id'], ['channelaccount.id'], ),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'external_id', name='uq_message_channel_external')
@@ -350,17 +429,19 @@ def upgrade() -> None:
 
     op.create_table('outboxitem',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=True),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('channel_account_id', sa.Integer(), nullable=True),
     sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('retry_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('reply_token', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
+    sa.Column('body', sa.Text(), nullable=True),
     sa.Column('status', sa.Enum('PENDING', 'SENT', 'FAILED', name='outboxstatus'), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['channel_account_id'], ['channelaccount.id'], ),
     sa.ForeignKeyConstraint(['message_id'], ['message.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -414,7 +495,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_presence_status'))
 
     op.drop_table('presence')
+    with op.batch_alter_table('inboundevent', schema=None) as batch_op:
+        batch_op.drop_index('ix_inbound_sender_status')
+
+    op.drop_table('inboundevent')
+    op.drop_table('emailpollstate')
+    with op.batch_alter_table('datapurge', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_datapurge_object_id'))
+
+    op.drop_table('datapurge')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_auditlog_request_id'))
         batch_op.drop_index(batch_op.f('ix_auditlog_at'))
         batch_op.drop_index(batch_op.f('ix_auditlog_actor_id'))
 
@@ -424,6 +515,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_center_id'))
 
     op.drop_table('user')
+    op.drop_table('retentionpolicy')
     with op.batch_alter_table('knowledge_document', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_knowledge_document_source_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_knowledge_document_kind'))
@@ -435,17 +527,26 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contactidentity_contact_id'))
 
     op.drop_table('contactidentity')
+    with op.batch_alter_table('channelaccount', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_channelaccount_public_id'))
+        batch_op.drop_index(batch_op.f('ix_channelaccount_center_id'))
+
+    op.drop_table('channelaccount')
     with op.batch_alter_table('routinglog', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_routinglog_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_routinglog_at'))
 
     op.drop_table('routinglog')
+    with op.batch_alter_table('revoked_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_revoked_token_expires_at'))
+
+    op.drop_table('revoked_token')
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_throttle_expires_at'))
+
+    op.drop_table('login_throttle')
     op.drop_table('knowledge_term_label_weight')
     op.drop_table('knowledge_embedding')
-    with op.batch_alter_table('inboundevent', schema=None) as batch_op:
-        batch_op.drop_index('ix_inbound_sender_status')
-
-    op.drop_table('inboundevent')
     op.drop_table('contact')
     with op.batch_alter_table('center', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_center_code'))

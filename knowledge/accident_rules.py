@@ -1,0 +1,118 @@
+"""Load and validate the accident-screening rules (knowledge/data/accident_rules.json).
+
+The file is data a supervisor may edit; it is checked at load: an unknown or misspelt key, a missing
+field, an unknown tier/kind/scope or a regex that does not compile fails with a message naming the place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+RULES_PATH = Path(__file__).resolve().parent / "data" / "accident_rules.json"
+Kind = Literal["injury", "co", "fire", "fire_sign", "duration"]
+
+
+class AccidentRulesError(ValueError):
+    """The rules file is invalid; the message says where and why."""
+
+
+def _check_regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regex {value!r}: {exc}") from exc
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rule(_Strict):
+    """One signal: patterns that fire it, its tier and what it needs to count."""
+
+    id: str
+    kind: Kind
+    tier: Literal["serious", "review"]
+    label: str
+    needs: list[Literal["person", "person_named", "cause"]]
+    patterns: list[str]
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        return [_check_regex(p) for p in value]
+
+
+class Blocker(_Strict):
+    """A context (sales topic, hearsay, already reported…) that cancels hits of some kinds in a sentence."""
+
+    id: str
+    label: str
+    scope: Literal["sentence", "message"]
+    kinds: list[Kind]
+    patterns: list[str]
+    requires_in_sentence: str | None = None
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        return [_check_regex(p) for p in value]
+
+
+class AccidentRules(_Strict):
+    """The whole rules file."""
+
+    version: int
+    comment: str = ""
+    clause_breaks: str
+    negation_window: int
+    negations: list[str]
+    person_cues: str
+    pet_cues: str
+    cause_cues: str
+    rules: list[Rule]
+    duration_threshold_days: int
+    blockers: list[Blocker]
+
+    @field_validator("clause_breaks", "person_cues", "pet_cues", "cause_cues")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        return _check_regex(value)
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown key (misspelt?)"
+    return f"{where}: {err['msg']}"
+
+
+def parse_rules(raw: str, source: str = "<string>") -> AccidentRules:
+    """Validate rules JSON text; raise AccidentRulesError naming the file, the field path and the problem."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise AccidentRulesError(f"{source}: not valid JSON: {exc}") from exc
+    try:
+        rules = AccidentRules.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(err) for err in exc.errors())
+        raise AccidentRulesError(f"{source}: invalid accident rules: {problems}") from exc
+    ids = [r.id for r in rules.rules] + [b.id for b in rules.blockers]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise AccidentRulesError(f"{source}: duplicate rule ids: {', '.join(duplicates)}")
+    return rules
+
+
+@lru_cache(maxsize=4)
+def load_rules(path: Path = RULES_PATH) -> AccidentRules:
+    """The validated rules from ``path`` (cached; call ``load_rules.cache_clear()`` after editing)."""
+    return parse_rules(path.read_text(encoding="utf-8"), source=str(path))
