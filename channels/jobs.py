@@ -20,6 +20,7 @@ import time
 
 from sqlmodel import Session
 
+from channels.attachment_store import store_inline_attachments
 from channels.base import ChannelAdapter, ChannelPermanentError, ChannelTemporaryError, ContentTooLarge
 from config.runtime import Runtime, get_runtime
 from crm import attachments, inbound, inbound_events, profiles
@@ -87,7 +88,9 @@ def process_event(runtime: Runtime, event_id: int) -> InboundEventStatus | None:
                 center_id=account.center_id if account else None,
                 fallback_code=runtime.settings.line_center_code,
             )
-            items = adapter.parse(event.raw)
+            items = [
+                store_inline_attachments(item, runtime.settings.data_dir) for item in adapter.parse(event.raw)
+            ]
             results = [(item, inbound.apply(session, item, origin)) for item in items]
             status, reason = _summary([r for _, r in results])
             inbound_events.finish(session, event_id, status, reason)

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from crm.events import MessageReceived, SeriousAccidentSuspected, record_event
 from crm.lifecycle import transition
+from crm.messaging import Attachment as InboundAttachment
 from crm.messaging import InboundMessage, strip_nul
 from crm.models import (
     OPEN_STATUSES,
@@ -91,7 +92,9 @@ def record_inbound(
                 content_type=att.content_type,
                 size=att.size,
                 external_ref=att.external_ref,
-                status="pending" if att.external_ref else "stored",
+                sha256=att.sha256,
+                storage_path=att.storage_path,
+                status=_attachment_status(att),
             )
         )
     _after_consumer_message(session, ticket, text)
@@ -262,3 +265,10 @@ def _duplicate_result(session: Session, message: Message) -> IntakeResult:
         created_ticket=False,
         duplicate=True,
     )
+
+
+def _attachment_status(att: InboundAttachment) -> str:
+    """stored: its bytes are in the store; pending: a job downloads them; failed: neither."""
+    if att.storage_path:
+        return "stored"
+    return "pending" if att.external_ref else "failed"

@@ -99,7 +99,9 @@ class Attachment:
     content_type: str
     size: int = 0
     external_ref: str | None = None  # e.g. a LINE message id to download from the blob API
-    content: bytes | None = None
+    content: bytes | None = None  # the bytes, when the message carried them (mail)
+    sha256: str | None = None  # set with storage_path once a channel job has stored the content
+    storage_path: str | None = None  # relative to the data directory
 
 
 @dataclass(frozen=True)

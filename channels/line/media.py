@@ -19,14 +19,11 @@ from urllib.parse import quote
 
 import urllib3
 
+from channels.attachment_store import storage_path_for
 from channels.base import ChannelTimeout, ContentTooLarge, StoredContent
 from channels.line.errors import translate_api_error, translate_network_error
 
 CHUNK = 256 * 1024
-
-
-def storage_path_for(sha256: str) -> str:
-    return f"attachments/{sha256[:2]}/{sha256}"
 
 
 def download_content(adapter: Any, message_id: str, data_dir: Path, max_bytes: int) -> StoredContent:

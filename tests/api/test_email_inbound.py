@@ -287,3 +287,24 @@ def test_answer_threads_and_bounce_marks_it_failed(relay_client: tuple[TestClien
             s.exec(select(Message).where(Message.external_id == "r-9@example.jp")).one().ticket_id
             == ticket_id
         )
+
+
+def test_a_mail_attachment_is_stored_with_its_japanese_name(email_client: TestClient) -> None:
+    from crm.models import Attachment
+
+    assert post(email_client, "nested_rfc2231.eml").status_code == 202  # type: ignore[attr-defined]
+    rt = rt_of(email_client)
+    rt.jobs.drain()
+    with Session(rt.engine) as s:
+        rows = s.exec(select(Attachment).order_by(Attachment.id)).all()  # type: ignore[arg-type]
+    assert [a.filename for a in rows] == ["契約書①.pdf", "passwd"]  # "../../etc/passwd" made safe
+    att = rows[0]
+    assert att.filename == "契約書①.pdf" and att.content_type == "application/pdf"
+    assert att.status == "stored" and att.storage_path and att.size == 13
+    stored = rt.settings.data_dir / att.storage_path
+    assert stored.read_bytes() == b"%PDF-1.4 fake"
+    assert "契約書" not in att.storage_path  # the display name never reaches the file system
+    assert post(email_client, "nested_rfc2231.eml").status_code == 202  # type: ignore[attr-defined]
+    rt.jobs.drain()
+    with Session(rt.engine) as s:
+        assert s.exec(select(func.count()).select_from(Attachment)).one() == 2  # the redelivery stores nothing
