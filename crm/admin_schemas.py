@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crm.channel_accounts import INBOUND_TOKEN_HASH, ChannelAccountInfo, webhook_path
 from crm.channel_validation import rules_for
-from crm.models import Role
+from crm.schemas import UserPublic
 
 
 class Strict(BaseModel):
@@ -122,17 +122,9 @@ class CenterCreate(CenterUpdate):
     prefecture: str  # type: ignore[assignment]
 
 
-class UserAdminPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    id: int
-    username: str
-    display_name: str
-    role: Role
-    center_id: int | None
-    skills: list[str]
-    languages: list[str]
-    qualifications: list[str]
-    capacity: dict[str, int]
+class UserAdminPublic(UserPublic):
+    """What an admin sees of a user: the public fields plus whether the account is active."""
+
     is_active: bool
     created_at: datetime
 
