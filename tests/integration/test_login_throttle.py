@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -37,10 +36,8 @@ def store(request: pytest.FixtureRequest, runtime: Runtime) -> Iterator[Throttle
         yield DatabaseThrottleStore()
     elif runtime.redis is not None:
         yield RedisThrottleStore(runtime.redis)
-    elif os.environ.get("CI") == "true":
-        pytest.fail("the Redis store is tested on the PostgreSQL + Redis run: set MADOGUCHI_REDIS_URL")
-    else:
-        pytest.skip("Redis is not configured (MADOGUCHI_REDIS_URL)")
+    else:  # an unreachable Redis fails the PostgreSQL + Redis pass itself (tests/conftest.py)
+        pytest.skip("the embedded pass has no Redis; the PostgreSQL + Redis pass tests this store")
 
 
 def _retry_after(throttle: LoginThrottle, session: Session, user: str, ip: str) -> int:
