@@ -162,12 +162,13 @@ def migrate() -> None:
 def demo() -> None:
     """Load demo centers, users and past consultations (idempotent)."""
     from crm.demo import load_demo
+    from knowledge.demo import index_demo_knowledge
 
     settings = _settings()
     if not settings.is_dev:
         console.print("[red]refusing to load demo data with MADOGUCHI_ENV=prod[/red]")
         raise typer.Exit(2)
-    summary = load_demo(settings)
+    summary = load_demo(settings, index_knowledge=index_demo_knowledge)
     console.print(summary)
 
 

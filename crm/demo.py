@@ -8,6 +8,7 @@ cases are in the history.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
@@ -46,8 +47,11 @@ def read_demo_file(name: str) -> Any:
     return json.loads(text)
 
 
-def load_demo(settings: Settings) -> str:
-    """Load (or top up) the demo data set; returns a summary with the demo logins."""
+def load_demo(settings: Settings, *, index_knowledge: Callable[[Session], int] | None = None) -> str:
+    """Load (or top up) the demo data set; returns a summary with the demo logins.
+
+    ``index_knowledge`` (knowledge.demo.index_demo_knowledge, passed by the entry point: crm does not
+    import knowledge) indexes the closed demo cases and the references."""
     engine = make_engine(settings.database_url)
     migrate(engine)
     with Session(engine, expire_on_commit=False) as session:
@@ -56,7 +60,7 @@ def load_demo(settings: Settings) -> str:
         channels = load_demo_channels(session, centers, settings.encryption_keys)  # LINE + email per center
         closed, opened = _load_cases(session, read_demo_file("cases.jsonl"), centers)
         session.commit()
-        indexed = _index_knowledge(session)
+        indexed = index_knowledge(session) if index_knowledge is not None else 0
         session.commit()
     engine.dispose()
     return (
@@ -228,31 +232,3 @@ def _open_case(
 def _jst_noon(day: str) -> datetime:
     """Noon JST on an ISO day, so the case's 受付日 is that day in any export."""
     return datetime.fromisoformat(day).replace(hour=12, tzinfo=JST)
-
-
-def _index_knowledge(session: Session) -> int:
-    """Index the closed demo cases (PII-masked, as resolution would) and the references."""
-    from knowledge.cli import to_document
-    from knowledge.models import KnowledgeDocument
-    from knowledge.service import case_doc_id, index_resolved_ticket, upsert_documents
-
-    indexed = {d.id for d in session.exec(select(KnowledgeDocument)).all()}
-    closed = session.exec(select(Ticket.id).where(Ticket.status == TicketStatus.CLOSED)).all()
-    count = 0
-    for ticket_id in closed:
-        if case_doc_id(ticket_id) not in indexed:  # type: ignore[arg-type]
-            count += index_resolved_ticket(session, ticket_id)  # type: ignore[arg-type]
-    references = read_demo_file("references.jsonl") + _law_articles()
-    docs = [to_document(rec, n) for n, rec in enumerate(references, start=1) if rec["id"] not in indexed]
-    if docs:
-        count += upsert_documents(session, docs)
-    return count
-
-
-def _law_articles() -> list[dict[str, Any]]:
-    text = (
-        resources.files("knowledge")
-        .joinpath("data", "law_consumer_safety_regulation.jsonl")
-        .read_text(encoding="utf-8")
-    )
-    return [json.loads(line) for line in text.splitlines() if line.strip()]

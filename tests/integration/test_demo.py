@@ -8,6 +8,7 @@ from config.runtime import Runtime
 from crm.accounts import authenticate
 from crm.demo import DEMO_PASSWORD, load_demo, read_demo_file
 from crm.models import Center, Direction, Message, Ticket, TicketStatus, User
+from knowledge.demo import index_demo_knowledge
 from knowledge.models import KnowledgeDocument
 
 
@@ -20,7 +21,7 @@ def _counts(session: Session) -> tuple[int, ...]:
 
 
 def test_demo_loads_once_and_its_users_can_log_in(runtime: Runtime) -> None:
-    summary = load_demo(runtime.settings)
+    summary = load_demo(runtime.settings, index_knowledge=index_demo_knowledge)
     assert "demo logins" in summary and DEMO_PASSWORD in summary
     with Session(runtime.engine) as session:
         first = _counts(session)
@@ -37,7 +38,7 @@ def test_demo_loads_once_and_its_users_can_log_in(runtime: Runtime) -> None:
         assert len(prefectures) >= 3
         documents = session.exec(select(func.count()).select_from(KnowledgeDocument)).one()
         assert documents >= closed + len(read_demo_file("references.jsonl"))
-    again = load_demo(runtime.settings)
+    again = load_demo(runtime.settings, index_knowledge=index_demo_knowledge)
     assert "0 past cases added" in again and "0 knowledge documents indexed" in again
     with Session(runtime.engine) as session:
         assert _counts(session) == first

@@ -13,6 +13,7 @@ from config.clock import now_utc
 from config.runtime import Runtime
 from crm.demo import load_demo, open_case_ids, read_demo_file
 from crm.models import Role, Ticket, TicketStatus
+from knowledge.demo import index_demo_knowledge
 from knowledge.export import export_cases_csv
 from routing.calendar import YEAR_END_CLOSURE
 from tests.clock import Instant
@@ -25,7 +26,9 @@ _senders = itertools.count(1)
 def test_line_after_hours_answer_names_the_next_jst_opening(
     jst_clock: Instant, runtime: Runtime, session: Session
 ) -> None:
-    center = make_center(session, "weekdays", name="平日センター", hours=WEEK, closed_dates=list(YEAR_END_CLOSURE))
+    center = make_center(
+        session, "weekdays", name="平日センター", hours=WEEK, closed_dates=list(YEAR_END_CLOSURE)
+    )
     sender = f"Uclock{next(_senders)}"  # the sandbox adapter's outbox outlives the test
     receive(session, center, "解約したいです", sender=sender)
     runtime.jobs.drain()
@@ -38,11 +41,13 @@ def test_line_after_hours_answer_names_the_next_jst_opening(
 
 
 def test_demo_cases_are_received_on_their_jst_day(jst_midnight: Instant, runtime: Runtime) -> None:
-    load_demo(runtime.settings)
+    load_demo(runtime.settings, index_knowledge=index_demo_knowledge)
     rows = read_demo_file("cases.jsonl")
     with Session(runtime.engine) as session:
         admin = make_user(session, None, "clock-admin", role=Role.ADMIN)
-        text, _n = export_cases_csv(session, user=admin, date_from=date(2000, 1, 1), date_to=date(2099, 12, 31))
+        text, _n = export_cases_csv(
+            session, user=admin, date_from=date(2000, 1, 1), date_to=date(2099, 12, 31)
+        )
         opened = session.exec(select(Ticket).where(Ticket.status != TicketStatus.CLOSED)).all()
     exported = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(exported) == len(rows)
