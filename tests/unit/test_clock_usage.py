@@ -10,6 +10,8 @@ import ast
 import re
 from pathlib import Path
 
+from tests.source import parse_python
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("crm", "routing", "knowledge", "channels", "config", "bench", "tests")
 # The clock itself, and the tests that show what the naive clock says.
@@ -33,20 +35,8 @@ def _product_files() -> list[Path]:
     return sorted(set(files) - ALLOWED)
 
 
-def _parse(path: Path) -> ast.Module:
-    """``ast.parse``, retried: CPython 3.11 can raise a spurious "AST constructor recursion depth
-    mismatch" SystemError in a process with other threads running (python/cpython#106905)."""
-    source = path.read_text(encoding="utf-8")
-    for _attempt in range(2):
-        try:
-            return ast.parse(source, filename=str(path))
-        except SystemError:
-            continue
-    return ast.parse(source, filename=str(path))
-
-
 def _problems(path: Path, root: Path = ROOT) -> list[str]:
-    tree = _parse(path)
+    tree = parse_python(path)
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):

@@ -11,6 +11,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests.source import parse_python
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("channels", "crm", "routing", "knowledge", "config")
 # Entry points build a runtime like app.py does (they sit above every package, next to bootstrap).
@@ -31,7 +33,7 @@ def _modules(package: str) -> Iterator[tuple[str, Path]]:
 def imports_of(path: Path) -> set[str]:
     """Every module name imported anywhere in the file (top level or inside functions)."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(parse_python(path)):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
