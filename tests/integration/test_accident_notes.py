@@ -2,44 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlmodel import Session
 
-from bootstrap import Runtime, build_runtime, set_runtime
-from config.settings import Settings
+from bootstrap import Runtime
 from crm import accidents, services
 from crm.models import Ticket
-from tests.conftest import _reset_database
 from tests.factories import make_center, make_ticket, make_user
-from tests.fakes.slack_server import SlackRecorder, slack_server
+from tests.fakes.slack_server import SlackRecorder
 
 NOTE = "ストーブから火が出て母がやけどで入院しました"
-
-
-@pytest.fixture
-def slack() -> Iterator[SlackRecorder]:
-    with slack_server() as recorder:
-        yield recorder
-
-
-@pytest.fixture
-def slack_runtime(migrated: Settings, slack: SlackRecorder) -> Iterator[Runtime]:
-    settings = migrated.model_copy(
-        update={
-            "slack_bot_token": "xoxb-test-token",
-            "slack_alert_channel": "C0SUPERVISORS",
-            "slack_api_base_url": slack.base_url,
-        }
-    )
-    runtime = build_runtime(settings)
-    _reset_database(runtime)
-    if runtime.redis is not None:
-        runtime.redis.flushdb()
-    yield runtime
-    runtime.close()
-    set_runtime(None)
 
 
 def _posts(slack: SlackRecorder) -> list[dict]:
