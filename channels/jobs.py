@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 BATCH = 100
 MAX_ROUNDS = 50
 DOWNLOAD_BACKOFF = (30, 120, 600, 1800)
+NUDGE_BATCH = 200
+DRAIN_PENDING_TTL = 10  # seconds: a flag whose drain job was never enqueued expires (sweep backstop)
 
 
 def job_key(sender: str) -> str:
@@ -41,10 +43,53 @@ def job_key(sender: str) -> str:
 
 
 def enqueue_sender(runtime: Runtime, account_id: int | None, sender: str) -> None:
-    """One processing job per (account, sender) at a time (coalesced by job id)."""
-    runtime.jobs.enqueue(
-        process_sender, account_id, sender, job_id=f"inbound-{account_id or 0}-{job_key(sender)}"
-    )
+    """Have the sender's new events processed soon.
+
+    Embedded: one in-process job per (account, sender) at a time (coalesced by job id). With Redis the
+    webhook's hot path is one round trip instead of an RQ enqueue (0.4–0.7 ms of CPU): RPUSH a nudge
+    ``"<account>\\t<sender>"`` and ``SET NX`` a flag; only the webhook that sets the flag enqueues a
+    :func:`drain_nudges` job, which clears the flag when it starts and processes every nudged sender.
+    The stored event row stays the source of truth: a nudge lost with Redis is found by :func:`sweep`.
+    """
+    if runtime.redis is None:
+        runtime.jobs.enqueue(
+            process_sender, account_id, sender, job_id=f"inbound-{account_id or 0}-{job_key(sender)}"
+        )
+        return
+    nudges, pending = nudge_keys(runtime)
+    pipe = runtime.redis.pipeline(transaction=False)
+    pipe.rpush(nudges, f"{account_id if account_id is not None else ''}\t{sender}")
+    pipe.set(pending, b"1", nx=True, ex=DRAIN_PENDING_TTL)
+    _, first = pipe.execute()
+    if first:
+        runtime.jobs.enqueue(drain_nudges, job_id="inbound-drain")
+
+
+def nudge_keys(runtime: Runtime) -> tuple[str, str]:
+    """The Redis list of nudges and the flag "a drain job is queued and has not started yet"."""
+    queue = runtime.settings.queue_name
+    return f"madoguchi:{queue}:inbound-nudges", f"madoguchi:{queue}:inbound-drain-pending"
+
+
+def drain_nudges() -> int:
+    """Process every nudged (account, sender), oldest nudge first; returns how many events."""
+    runtime = get_runtime()
+    nudges, pending = nudge_keys(runtime)
+    runtime.redis.delete(pending)  # from now on a new nudge enqueues a new drain job
+    handled = 0
+    while True:
+        batch = runtime.redis.lpop(nudges, NUDGE_BATCH)
+        if not batch:
+            return handled
+        for account_id, sender in dict.fromkeys(map(_parse_nudge, batch)):
+            if sender:
+                handled += process_sender(account_id, sender)
+
+
+def _parse_nudge(raw: bytes | str) -> tuple[int | None, str]:
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    account, _, sender = text.partition("\t")
+    return (int(account) if account.isdigit() else None), sender
 
 
 def process_sender(account_id: int | None, sender: str) -> int:

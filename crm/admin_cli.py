@@ -179,6 +179,10 @@ def add_voice(
     name: str | None = typer.Option(None),
     account_sid: str | None = typer.Option(None, help="Twilio account SID"),
     auth_token: str | None = typer.Option(None, envvar="MADOGUCHI_CLI_TWILIO_AUTH_TOKEN"),
+    default_center: str | None = typer.Option(
+        None,
+        help="188 entry: center code for callers who give no postal code (default: the first prefectural)",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Add a phone number (prints its inbound token once)."""
@@ -188,7 +192,7 @@ def add_voice(
         as_json,
         name=name,
         address=number,
-        settings=_given(account_sid=account_sid),
+        settings=_given(account_sid=account_sid, default_center=default_center),
         secrets=_given(auth_token=auth_token),
     )
 

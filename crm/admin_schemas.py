@@ -98,6 +98,7 @@ class CenterAdminPublic(BaseModel):
     level: str
     parent_code: str | None
     postal_prefixes: list[str]
+    municipalities: list[str]
     hours: dict[str, Any]
     closed_dates: list[str]
     backup_rules: dict[str, Any]
@@ -110,6 +111,7 @@ class CenterUpdate(Strict):
     level: str | None = None
     parent_code: str | None = None
     postal_prefixes: list[str] | None = None
+    municipalities: list[str] | None = Field(default=None, max_length=500, description="市区町村 served")
     hours: dict[str, Any] | None = None
     closed_dates: list[str] | None = None
     backup_rules: dict[str, Any] | None = None

@@ -46,3 +46,35 @@ def alert_serious_accident(event: dict[str, Any]) -> bool:
         # Raise so the job runner logs it; the live event already reached the consoles.
         raise RuntimeError(f"Slack alert for ticket {event['ticket_id']} failed: {exc}") from exc
     return True
+
+
+def alert_overdue_accident(event: dict[str, Any]) -> bool:
+    """Handler for AccidentNotificationOverdue: remind the supervisors' Slack channel (no personal data)."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    if not settings.slack_enabled:
+        log.warning(
+            "重大事故等 notification overdue on ticket %s; Slack alerts are not configured",
+            event["ticket_id"],
+        )
+        return False
+    with Session(runtime.engine) as session:
+        center = session.get(Center, event["center_id"])
+    minutes = int(event.get("elapsed_seconds") or 0) // 60
+    what = (
+        f"第{event['report_no']}報 draft #{event['report_id']} is still not notified"
+        if event.get("report_id")
+        else "flagged as 重大事故等 but no notification draft has been opened"
+    )
+    text = (
+        f":warning: 重大事故等の通知が未了 (notification overdue) — ticket #{event['ticket_id']}"
+        f" at {center.name if center else event['center_id']}: {what},"
+        f" {minutes // 60}時間{minutes % 60}分 after 情報を得た日時."
+        " Notify the Consumer Affairs Agency now (消費者安全法 第12条1項 直ちに)."
+    )
+    client = slack_client(settings.slack_api_base_url, settings.slack_bot_token)
+    try:
+        client.chat_postMessage(channel=settings.slack_alert_channel, text=text)
+    except (SlackApiError, SlackClientError) as exc:
+        raise RuntimeError(f"Slack overdue alert for ticket {event['ticket_id']} failed: {exc}") from exc
+    return True

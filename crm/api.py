@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
@@ -99,10 +99,19 @@ def list_tickets(
     channel: str | None = Query(default=None, max_length=16),
     center_id: int | None = Query(default=None, ge=1, le=MAX_ID),
     assignee_id: int | None = Query(default=None, ge=1, le=MAX_ID),
-    offset: int = Query(default=0, ge=0),
+    unassigned: bool = False,
+    serious: bool = Query(default=False, description="only suspected serious accidents (重大事故等)"),
+    open_only: bool = Query(default=False, alias="open", description="only tickets not resolved or closed"),
+    q: str | None = Query(default=None, max_length=100, description="words in the subject or summary"),
+    sort: Literal["newest", "oldest", "waiting", "updated"] = "newest",
+    offset: int = Query(default=0, ge=0, le=MAX_ID),
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[TicketPublic]:
-    flt = queries.TicketFilter(status=status, channel=channel, center_id=center_id, assignee_id=assignee_id)
+    """One page of the tickets you may see, filtered and sorted (``total`` counts every match)."""
+    flt = queries.TicketFilter(
+        status=status, channel=channel, center_id=center_id, assignee_id=assignee_id,
+        unassigned=unassigned, serious=serious, open_only=open_only, text=q, sort=sort,
+    )  # fmt: skip
     rows, total = queries.list_tickets(session, user, flt, offset=offset, limit=limit)
     audit_read(session, actor_id=user.id, action="ticket.list", object_type="ticket", object_id="list",
                detail={"ticket_ids": [t.id for t in rows], "center_id": center_id, "offset": offset})  # fmt: skip

@@ -7,6 +7,7 @@ Every refusal is an :class:`Unprocessable` whose message starts with the field (
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -30,6 +31,7 @@ EDITABLE = (
     "level",
     "parent_code",
     "postal_prefixes",
+    "municipalities",
     "hours",
     "closed_dates",
     "backup_rules",
@@ -108,6 +110,7 @@ def _apply(session: Session, center: Center, changes: Mapping[str, Any]) -> None
         "level": _level,
         "parent_code": lambda v: _center_ref(session, "parent_code", v, center.code),
         "postal_prefixes": _postal_prefixes,
+        "municipalities": _municipalities,
         "hours": _hours,
         "closed_dates": _closed_dates,
         "backup_rules": lambda v: _backup_rules(session, v, center.code),
@@ -146,6 +149,28 @@ def _postal_prefixes(value: Any) -> list[str]:
         if not isinstance(prefix, str) or not POSTAL_PREFIX.match(prefix):
             raise Unprocessable(f"postal_prefixes[{i}]: {prefix!r} is not 1-7 digits (no hyphen)")
     return sorted(set(value))
+
+
+MUNICIPALITY_LIMIT = 500  # a prefecture has at most ~80 市区町村; a center far fewer
+
+
+def _municipalities(value: Any) -> list[str]:
+    """市区町村 names as Japan Post spells them ("世田谷区", "横浜市"; 郡 included: "西多摩郡奥多摩町")."""
+    example = '["世田谷区", "横浜市"]'
+    if not isinstance(value, list) or len(value) > MUNICIPALITY_LIMIT:
+        raise Unprocessable(
+            f"municipalities: must be a list of at most {MUNICIPALITY_LIMIT} 市区町村 names (e.g. {example})"
+        )
+    names: list[str] = []
+    for i, name in enumerate(value):
+        text = unicodedata.normalize("NFKC", name).strip() if isinstance(name, str) else ""
+        if not 2 <= len(text) <= 40 or not text.endswith(("市", "区", "町", "村")) or not text.isprintable():
+            raise Unprocessable(
+                f"municipalities[{i}]: {name!r} is not a 市区町村 name ending in 市, 区, 町 or 村 (e.g. {example})"
+            )
+        if text not in names:
+            names.append(text)
+    return names
 
 
 def _hours(value: Any) -> dict[str, Any]:

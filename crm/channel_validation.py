@@ -105,7 +105,7 @@ ACCOUNT_KINDS: dict[str, KindRules] = {
     ),
     ChannelKind.VOICE.value: KindRules(
         address_label="phone number in E.164 (+81312345678)",
-        settings={"api_base_url": _url, "account_sid": _text, "language": _text},
+        settings={"api_base_url": _url, "account_sid": _text, "language": _text, "default_center": _text},
         secrets=("auth_token",),
         center_required=False,
         has_inbound_token=True,

@@ -23,12 +23,14 @@ from crm.demo_channels import load_demo_channels
 from crm.intake import record_inbound
 from crm.messaging import ChannelKind, InboundMessage
 from crm.models import (
+    CaseRecord,
     Center,
     Contact,
     ContactIdentity,
     Direction,
     Message,
     Note,
+    RecordStatus,
     Role,
     Ticket,
     TicketStatus,
@@ -90,6 +92,7 @@ def _load_centers(session: Session, rows: list[dict[str, Any]]) -> dict[str, Cen
         "level",
         "parent_code",
         "postal_prefixes",
+        "municipalities",
         "hours",
         "closed_dates",
         "backup_rules",
@@ -209,6 +212,18 @@ def _closed_case(session: Session, row: dict[str, Any], center: Center, external
     )
     if row.get("advice"):
         session.add(Note(ticket_id=ticket.id, body=row["advice"], kind="advice", created_at=received))  # type: ignore[arg-type]
+    # A past case's record was approved (決裁) when it closed: statistics count approved records only.
+    session.add(
+        CaseRecord(
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            center_id=center.id,  # type: ignore[arg-type]
+            status=RecordStatus.APPROVED,
+            values={"business_name": row["business_name"]} if row.get("business_name") else {},
+            submitted_at=received,
+            reviewed_at=received,
+            approved_at=received,
+        )
+    )
 
 
 def _open_case(

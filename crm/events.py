@@ -79,10 +79,33 @@ class TicketResolved(DomainEvent):
 
 
 @dataclass(frozen=True)
+class CallEnded(DomainEvent):
+    """A phone call's end as its channel reported it (``abandoned``: hung up while waiting)."""
+
+    ticket_id: int
+    center_id: int
+    status: str
+    at: str = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
 class SeriousAccidentSuspected(DomainEvent):
     ticket_id: int
     center_id: int
     reasons: tuple[str, ...] = ()
+    at: str = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class AccidentNotificationOverdue(DomainEvent):
+    """A 重大事故等 is still not notified past the deadline (crm.accident_escalation); ``report_id``
+    None: the ticket was flagged but nobody opened a notification draft."""
+
+    ticket_id: int
+    center_id: int
+    elapsed_seconds: int
+    report_id: int | None = None
+    report_no: int | None = None
     at: str = field(default_factory=_now)
 
 

@@ -20,6 +20,7 @@ from crm.audit import write_audit
 from crm.events import MessageDeliveryChanged, record_event
 from crm.intake import ensure_identity, record_inbound
 from crm.messaging import (
+    CallUpdate,
     ConsentGiven,
     DeliveryUpdate,
     Followed,
@@ -48,6 +49,7 @@ from crm.models import (
     TicketStatus,
     utcnow,
 )
+from crm.voice_calls import apply_call_update
 
 RETRACTED_BODY = "[unsent by the consumer — 送信取消]"
 WAITING_FOR_COUNSELOR = (TicketStatus.NEW, TicketStatus.QUEUED, TicketStatus.OFFERED)
@@ -113,6 +115,9 @@ def apply(session: Session, item: InboundItem, origin: Origin) -> Applied:
         return Applied(InboundEventStatus.IGNORED, item.reason or "nothing to do")
     if isinstance(item, DeliveryUpdate):
         return _delivery(session, item)
+    if isinstance(item, CallUpdate):
+        applied, reason = apply_call_update(session, item)
+        return Applied(InboundEventStatus.PROCESSED if applied else InboundEventStatus.IGNORED, reason)
     return Applied(InboundEventStatus.IGNORED, f"unhandled item {type(item).__name__}")
 
 
@@ -140,7 +145,8 @@ def _delivery(session: Session, item: DeliveryUpdate) -> Applied:
 def _message(session: Session, msg: InboundMessage, origin: Origin) -> Applied:
     if not msg.one_to_one:
         return Applied(InboundEventStatus.IGNORED, "message in a group chat: group consultations are refused")
-    result = record_inbound(session, msg, center_id=origin.center.id, account_id=origin.account_id)  # type: ignore[arg-type]
+    center = _named_center(session, msg.center_code) or origin.center  # 188: the IVR chose the center
+    result = record_inbound(session, msg, center_id=center.id, account_id=origin.account_id)  # type: ignore[arg-type]
     if result.duplicate:
         return Applied(reason="message already recorded")
     out = Applied()
@@ -343,6 +349,10 @@ def _retraction_pending(session: Session, channel: str, external_id: str) -> boo
         ).first()
         is not None
     )
+
+
+def _named_center(session: Session, code: str | None) -> Center | None:
+    return session.exec(select(Center).where(Center.code == code)).first() if code else None
 
 
 def _message_by_external_id(session: Session, channel: str, external_id: str) -> Message | None:

@@ -13,6 +13,7 @@ Inbound items (what crm applies, see :mod:`crm.inbound`)::
     OptedOut            the consumer blocked / unsubscribed: they can no longer be reached
     ConsentGiven        the consumer answered the consent question (``agreed``)
     RatingGiven         a satisfaction rating (1-5)
+    CallUpdate          a phone call's progress (status callback, abandon, callback request)
     GroupInvitation     the account was added to a group chat: refuse and leave
     DeliveryUpdate      the vendor's word on a message we sent
     Ignored             nothing to do, with the reason
@@ -171,6 +172,21 @@ class GroupInvitation(InboundAction):
 @dataclass(frozen=True)
 class Ignored(InboundAction):
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class CallUpdate(InboundAction):
+    """A phone call's progress (status callback, queue exit, callback request) for its ticket's timeline.
+
+    ``status``: ringing | answered | completed | busy | no-answer | failed | canceled | abandoned |
+    callback | connected; durations in seconds when the vendor gave them.
+    """
+
+    call_id: str = ""
+    status: str = ""
+    duration_seconds: int | None = None
+    queue_seconds: int | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)

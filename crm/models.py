@@ -90,6 +90,7 @@ class Center(SQLModel, table=True):
     level: str = Field(default="municipal", max_length=16)  # municipal | prefectural | national
     parent_code: str | None = Field(default=None, max_length=32)
     postal_prefixes: list[str] = json_column()
+    municipalities: list[str] = json_column()  # 市区町村 it serves, as Japan Post spells them ("世田谷区")
     hours: dict[str, Any] = json_dict_column()
     closed_dates: list[str] = json_column()  # ISO dates the center is closed beyond public holidays
     backup_rules: dict[str, Any] = (
@@ -198,7 +199,9 @@ class Ticket(SQLModel, table=True):
     center_id: int = Field(foreign_key="center.id")
     contact_id: int = Field(foreign_key="contact.id", index=True)
     channel: str = Field(max_length=16)
-    channel_account_id: int | None = Field(default=None, foreign_key="channelaccount.id")  # replies leave here
+    channel_account_id: int | None = Field(
+        default=None, foreign_key="channelaccount.id"
+    )  # replies leave here
     status: TicketStatus = Field(default=TicketStatus.NEW, max_length=32)
     priority: int = 0  # higher first; see routing.policy for how it is used
     subject: str = Field(default="", max_length=200)
@@ -279,7 +282,9 @@ class AuditLog(SQLModel, table=True):
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=64)
     detail: dict[str, Any] = json_dict_column()
-    ip: str | None = Field(default=None, max_length=64)  # client address (behind a trusted proxy: X-Forwarded-For)
+    ip: str | None = Field(
+        default=None, max_length=64
+    )  # client address (behind a trusted proxy: X-Forwarded-For)
     user_agent: str | None = Field(default=None, max_length=300)
     request_id: str | None = Field(default=None, max_length=64, index=True)
 
@@ -380,6 +385,7 @@ class AccidentReport(SQLModel, table=True):
     notified_by: int | None = Field(default=None, foreign_key="user.id")
     notified_at: datetime | None = None
     notification_method: str | None = Field(default=None, max_length=50)  # 電話, FAX, 事故情報データバンク...
+    escalated_at: datetime | None = None  # when the overdue draft was escalated (crm.accident_escalation)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -405,3 +411,80 @@ class DataPurge(SQLModel, table=True):
     cause: str = Field(max_length=16)  # retention | erasure
     actor_id: int | None = Field(default=None, foreign_key="user.id")
     at: datetime = Field(default_factory=utcnow)
+
+
+class RecordStatus(StrEnum):
+    """Lifecycle of a consultation record (決裁): draft → submitted → approved | returned → submitted."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+class CaseRecord(SQLModel, table=True):
+    """The PIO-NET-style consultation record of a ticket, as the counselor accepted it (crm/record_review.py).
+
+    ``values`` holds only what a counselor accepted or typed (prefills are suggestions until accepted);
+    on approval they are written to the ticket's PIO-NET columns. Exports and statistics count a
+    ticket only when its record's ``status`` is ``approved``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", unique=True, index=True)
+    center_id: int = Field(foreign_key="center.id", index=True)
+    status: RecordStatus = Field(default=RecordStatus.DRAFT, max_length=16, index=True)
+    values: dict[str, Any] = json_dict_column()
+    reviewed_values: dict[str, Any] = json_dict_column()  # snapshot at the last review (for the diff)
+    comments: dict[str, Any] = json_dict_column()  # field -> the supervisor's comment when returned
+    rules_version: str = Field(default="", max_length=32)
+    version: int = 0  # bumped on every change
+    serious: bool = False  # a serious-accident case: first in the approval queue
+    author_id: int | None = Field(default=None, foreign_key="user.id")
+    reviewer_id: int | None = Field(default=None, foreign_key="user.id")
+    submitted_at: datetime | None = None
+    reviewed_at: datetime | None = None
+    approved_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseRecordChange(SQLModel, table=True):
+    """One versioned change of a record: who, when, which field, old → new (append-only)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="caserecord.id", index=True)
+    version: int
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str = Field(max_length=32)  # edit | submit | return | approve | resubmit
+    field: str | None = Field(default=None, max_length=64)
+    old: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    new: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class RecordFieldFeedback(SQLModel, table=True):
+    """A counselor's accept / edit / reject of one prefilled field (what the suggesters learn from)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    field: str = Field(max_length=64)
+    choice: str = Field(max_length=8)  # accept | edit | reject
+    suggested: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    chosen: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    confidence: float | None = None
+    source: str = Field(default="", max_length=300)  # the words the suggestion came from
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    at: datetime = Field(default_factory=utcnow)
+
+
+class CannedResponse(SQLModel, table=True):
+    """A counselor's canned response (定型文) of a center, with {variables} filled per ticket (crm/templates.py)."""
+
+    __table_args__ = (UniqueConstraint("center_id", "title", name="uq_cannedresponse_center_title"),)
+    id: int | None = Field(default=None, primary_key=True)
+    center_id: int = Field(foreign_key="center.id", index=True)
+    title: str = Field(max_length=100)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from crm.errors import Forbidden, NotFound
-from crm.models import Center, Message, Note, Role, Ticket, User
+from crm.models import Center, Message, Note, Role, Ticket, TicketStatus, User
 
 
 def visible_center_ids(user: User) -> set[int] | None:
@@ -32,12 +33,20 @@ def access_ticket(session: Session, ticket_id: int, user: User) -> Ticket:
     return ticket
 
 
+SORTS = ("newest", "oldest", "waiting", "updated")  # "waiting": longest in the queue first
+
+
 @dataclass(frozen=True)
 class TicketFilter:
     status: str | None = None
     channel: str | None = None
     center_id: int | None = None
     assignee_id: int | None = None
+    unassigned: bool = False
+    serious: bool = False
+    open_only: bool = False  # any status but resolved and closed
+    text: str | None = None  # words that must all appear in the subject or summary
+    sort: str = "newest"
 
 
 def list_tickets(
@@ -58,15 +67,38 @@ def list_tickets(
         conditions.append(Ticket.channel == flt.channel)
     if flt.assignee_id is not None:
         conditions.append(Ticket.assignee_id == flt.assignee_id)
+    conditions.extend(_worklist_conditions(flt))
     total = session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
     rows = session.exec(
-        select(Ticket)
-        .where(*conditions)
-        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
-        .offset(offset)
-        .limit(limit)
+        select(Ticket).where(*conditions).order_by(*_ticket_order(flt.sort)).offset(offset).limit(limit)
     ).all()
     return rows, int(total)
+
+
+def _worklist_conditions(flt: TicketFilter) -> list[Any]:
+    """The console's worklist filters: unassigned, serious, open, and words in subject or summary."""
+    out: list[Any] = []
+    if flt.unassigned:
+        out.append(col(Ticket.assignee_id).is_(None))
+    if flt.serious:
+        out.append(col(Ticket.serious_accident).is_(True))
+    if flt.open_only:
+        out.append(col(Ticket.status).not_in((TicketStatus.RESOLVED, TicketStatus.CLOSED)))
+    for word in (flt.text or "").split()[:5]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        in_subject = col(Ticket.subject).like(pattern, escape="\\")
+        out.append(or_(in_subject, col(Ticket.summary).like(pattern, escape="\\")))
+    return out
+
+
+def _ticket_order(sort: str) -> tuple[Any, ...]:
+    if sort == "oldest":
+        return (col(Ticket.created_at).asc(), col(Ticket.id).asc())
+    if sort == "waiting":
+        return (func.coalesce(Ticket.queued_at, Ticket.created_at).asc(), col(Ticket.id).asc())
+    if sort == "updated":
+        return (col(Ticket.updated_at).desc(), col(Ticket.id).desc())
+    return (col(Ticket.created_at).desc(), col(Ticket.id).desc())
 
 
 def ticket_timeline(session: Session, ticket_id: int) -> tuple[Sequence[Message], Sequence[Note]]:

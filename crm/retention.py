@@ -63,6 +63,7 @@ from crm.models import (
     TicketStatus,
     utcnow,
 )
+from crm.record_privacy import purge_record_text, record_texts
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +274,7 @@ def ticket_texts(session: Session, ticket: Ticket) -> list[str]:
         ).all():
             texts += [item.body or "", item.last_error or ""]
     texts += knowledge_port().case_document_texts(session, ticket.id or 0)
+    texts += record_texts(session, ticket)  # the consultation record and its change log
     return [t for t in texts if t]
 
 
@@ -323,6 +325,7 @@ def purge_ticket(
         note.body = scrub(note.body)
         session.add(note)
         counts.notes += 1
+    purge_record_text(session, ticket, scrub)
     for report in session.exec(select(AccidentReport).where(AccidentReport.ticket_id == ticket.id)).all():
         report.occurred_place = scrub(report.occurred_place)[:300]
         report.circumstances = scrub(report.circumstances)

@@ -73,6 +73,7 @@ class TicketPublic(BaseModel):
     required_skills: list[str]
     qualification_required: bool
     assignee_id: int | None
+    queued_at: datetime | None = None  # waiting since (the console's ticking wait times)
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None

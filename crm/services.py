@@ -8,9 +8,11 @@ from sqlmodel import Session, col, select
 
 from crm.answers import queue_outbound
 from crm.audit import write_audit
+from crm.claim_port import claim_if_unassigned
 from crm.errors import BadRequest, Conflict, Unprocessable
 from crm.events import TicketChanged, TicketResolved, record_event
 from crm.lifecycle import transition
+from crm.messaging import capabilities_of
 from crm.models import (
     ContactIdentity,
     Message,
@@ -21,6 +23,7 @@ from crm.models import (
     utcnow,
 )
 from crm.queries import access_ticket, ticket_timeline
+from crm.record_review import refuse_direct_edit
 from crm.schemas import MessagePublic, NotePublic, TicketDetail, TicketPublic
 
 MAX_REPLY_CHARS = 20_000
@@ -68,6 +71,7 @@ def post_reply(session: Session, *, ticket: Ticket, author: User, body: str) -> 
             f"the consumer can no longer be reached on {ticket.channel} (blocked or unfollowed); "
             "record the case and close it, or contact them another way"
         )
+    ticket = claim_if_unassigned(session, ticket=ticket, user=author)  # bug 1: replying takes it
     message = queue_outbound(
         session, ticket=ticket, recipient=identity.external_id, body=body, author_id=author.id
     )
@@ -94,7 +98,10 @@ def post_automatic_reply(
 ) -> Message | None:
     """Queue an automatic answer (after-hours notice, greeting) with no author, on the ticket's
     timeline and through the account the consultation came in on. The adapter answers for free
-    while it can (LINE: the consumer's fresh reply token), else it pushes. None: unreachable."""
+    while it can (LINE: the consumer's fresh reply token), else it pushes. None: unreachable, or a
+    channel that carries no text (a voice call hears its own spoken announcements instead)."""
+    if capabilities_of(ticket.channel).max_text_length == 0:
+        return None
     identity = _channel_identity(session, ticket)
     if identity is None or not identity.reachable:
         return None
@@ -134,6 +141,7 @@ def add_note(
 
 def update_ticket(session: Session, *, ticket: Ticket, actor: User, changes: dict[str, Any]) -> Ticket:
     """Change case fields and/or status (only the transitions in MANUAL_TRANSITIONS)."""
+    refuse_direct_edit(session, ticket, list(changes))
     new_status = changes.pop("status", None)
     columns = Ticket.__table__.columns  # type: ignore[attr-defined]
     for field, value in changes.items():

@@ -42,6 +42,7 @@ class DocumentCreate(BaseModel):
         default_factory=list, max_length=50
     )
     center_id: int | None = None
+    reviewed: bool = False  # checked by a supervisor: may be sent to waiting consumers (knowledge.self_help)
 
 
 class UpsertResult(BaseModel):
@@ -97,9 +98,7 @@ def _hit(r: service.SearchResult) -> HitPublic:
 
 
 @router.post("/knowledge/documents", response_model=UpsertResult)
-async def upsert_documents(
-    request: Request, session: SessionDep, runtime: RuntimeDep, user: EditorUser
-) -> UpsertResult:
+async def upsert_documents(request: Request, session: SessionDep, user: EditorUser) -> UpsertResult:
     """Bulk upsert a JSON list of {id, kind, title, body, tags} (supervisors and admins)."""
     raw = await request.body()
     if len(raw) > MAX_REQUEST_BYTES:
@@ -108,14 +107,18 @@ async def upsert_documents(
         )
     docs = _parse_documents(raw)
     # database work off the event loop: a slow upsert must not stall other requests
-    return await run_in_threadpool(_write_documents, session, runtime, user, docs)
+    return await run_in_threadpool(_write_documents, session, user, docs)
 
 
-def _write_documents(session: Session, runtime: Any, user: User, docs: list[DocumentCreate]) -> UpsertResult:
+def _document_in(d: DocumentCreate) -> service.DocumentIn:
+    data = d.model_dump(exclude={"reviewed"})
+    return service.DocumentIn(**data, fields={"reviewed": True} if d.reviewed else {})
+
+
+def _write_documents(session: Session, user: User, docs: list[DocumentCreate]) -> UpsertResult:
     existing = access.authorize_upsert(session, user, [(d.id, d.center_id) for d in docs])
-    n = service.upsert_documents(
-        session, [service.DocumentIn(**d.model_dump()) for d in docs], embedder=embedder_of(runtime)
-    )
+    # no embedding here: the background job (knowledge.wiring.embed_pending_job) does it after commit
+    n = service.upsert_documents(session, [_document_in(d) for d in docs])
     for d in docs:
         detail = {"kind": d.kind.value, "center_id": d.center_id, "created": d.id not in existing}
         write_audit(

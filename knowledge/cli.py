@@ -35,7 +35,14 @@ def to_document(rec: dict, line: int):  # type: ignore[no-untyped-def,type-arg]
         raise ValueError(f"line {line}: needs id, title (or subject), body (or summary) and kind in {KINDS}")
     fields = {
         k: rec[k]
-        for k in ("product_category", "product_category_top", "sales_method", "content_keywords", "outcome")
+        for k in (
+            "product_category",
+            "product_category_top",
+            "sales_method",
+            "content_keywords",
+            "outcome",
+            "reviewed",  # FAQ / reference checked by a supervisor: may be sent as self-help
+        )
         if rec.get(k) is not None
     }
     return DocumentIn(
@@ -56,7 +63,6 @@ def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False), batch
     from config.settings import get_settings
     from crm.db import session_scope
     from knowledge.service import upsert_documents
-    from knowledge.wiring import embedder_of
 
     runtime = build_runtime(get_settings())
     total = sum(1 for _ in _records(file))
@@ -71,12 +77,12 @@ def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False), batch
                 raise typer.Exit(1) from None
             if len(pending) >= batch:
                 with session_scope(runtime.engine) as session:
-                    upsert_documents(session, pending, embedder=embedder_of(runtime))
+                    upsert_documents(session, pending)  # vectors: the server's background job
                 progress.advance(task, len(pending))
                 pending = []
         if pending:
             with session_scope(runtime.engine) as session:
-                upsert_documents(session, pending, embedder=embedder_of(runtime))
+                upsert_documents(session, pending)  # vectors: the server's background job
             progress.advance(task, len(pending))
     console.print(f"imported {total} documents from {file}")
     runtime.close()
@@ -100,6 +106,38 @@ def reindex() -> None:
         n = reindex_all(session, progress=lambda k: progress.advance(task, k))
     console.print(f"reindexed {n} documents")
     runtime.close()
+
+
+@app.command("self-help")
+def self_help(
+    center: str = typer.Argument(..., help="center code"),
+    on: bool = typer.Option(..., "--on/--off", help="send reviewed FAQ entries to consumers who wait"),
+    min_queue_position: int = typer.Option(3, help="place in the queue from which the wait counts as long"),
+) -> None:
+    """Opt a center in or out of self-help while waiting (after hours or in a long LINE queue)."""
+    from sqlmodel import select
+
+    from bootstrap import build_runtime
+    from config.settings import get_settings
+    from crm.db import session_scope
+    from crm.models import Center
+    from knowledge.self_help import set_self_help
+
+    runtime = build_runtime(get_settings())
+    try:
+        with session_scope(runtime.engine) as session:
+            row = session.exec(select(Center).where(Center.code == center)).first()
+            if row is None:
+                raise ValueError(f"no center with code {center!r} (see `madoguchi center list`)")
+            set_self_help(session, center_id=row.id, enabled=on, min_queue_position=min_queue_position)  # type: ignore[arg-type]
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        runtime.close()
+    console.print(
+        f"self-help {'on' if on else 'off'} for {center} (long queue from place {min_queue_position})"
+    )
 
 
 def _progress() -> Progress:

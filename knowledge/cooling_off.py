@@ -181,7 +181,9 @@ def _mail_order(goods_received: date | None, today: date) -> CoolingOff:
 
 # --- the 書面's receipt date stated in a consumer's message ---------------------------------------
 
-_DOCUMENT = re.compile(r"書面|契約書|申込書|申し込み書|申込みの控え|控え|書類|説明書|クーリング・?オフの(?:紙|用紙)")
+_DOCUMENT = re.compile(
+    r"書面|契約書|申込書|申し込み書|申込みの控え|控え|書類|説明書|クーリング・?オフの(?:紙|用紙)"
+)
 _RECEIVED = re.compile(r"受け?取|もら|貰|渡さ|渡して|届い|届き|交付")
 _WEEKDAYS = "月火水木金土日"
 _YMD = re.compile(r"(?:(\d{4})[年/.-])?(\d{1,2})[月/](\d{1,2})日?")

@@ -32,7 +32,11 @@ def ranking_metrics(ranked: dict[str, list[str]], queries: list[dict], k: int = 
         idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
         ndcg += dcg / idcg if idcg else 0.0
     n = max(1, len(queries))
-    return {f"MRR@{k}": round(mrr / n, 4), f"Recall@{k}": round(recall / n, 4), f"nDCG@{k}": round(ndcg / n, 4)}
+    return {
+        f"MRR@{k}": round(mrr / n, 4),
+        f"Recall@{k}": round(recall / n, 4),
+        f"nDCG@{k}": round(ndcg / n, 4),
+    }
 
 
 def _pr(c: dict[str, int]) -> dict[str, float]:

@@ -20,6 +20,7 @@ from crm.audit import write_audit
 from crm.errors import BadRequest
 from crm.models import Center, Contact, Ticket, User
 from crm.queries import visible_center_ids
+from crm.record_review import approved_ticket_ids
 from knowledge.sharing import shareable_case  # the one whitelisted cross-center view of a case
 
 MAX_ROWS = 100_000
@@ -46,7 +47,8 @@ COLUMNS = (
 
 
 def export_cases_csv(session: Session, *, user: User, date_from: date, date_to: date) -> tuple[str, int]:
-    """CSV text (UTF-8 with BOM, for Excel) of the cases received in [date_from, date_to] that ``user`` may see."""
+    """CSV text (UTF-8 with BOM, for Excel) of the cases received in [date_from, date_to] that ``user`` may see,
+    whose consultation record is approved (crm/record_review.py)."""
     if date_to < date_from:
         raise BadRequest("date_to is before date_from")
     start, end = jst_day_bounds(date_from)[0], jst_day_bounds(date_to)[1]
@@ -55,6 +57,7 @@ def export_cases_csv(session: Session, *, user: User, date_from: date, date_to: 
         .join(Contact, col(Contact.id) == Ticket.contact_id)
         .join(Center, col(Center.id) == Ticket.center_id)
         .where(col(Ticket.created_at) >= start, col(Ticket.created_at) < end)
+        .where(col(Ticket.id).in_(approved_ticket_ids()))  # only records approved (決裁) count
         .order_by(col(Ticket.created_at), col(Ticket.id))
         .limit(MAX_ROWS + 1)
     )

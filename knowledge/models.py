@@ -75,3 +75,26 @@ class KnowledgeEmbedding(SQLModel, table=True):
     model: str = Field(max_length=128)
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SelfHelpSetting(SQLModel, table=True):
+    """A center's opt-in to self-help while waiting (knowledge.self_help); no row = off."""
+
+    __tablename__ = "knowledge_self_help_setting"
+
+    center_id: int = Field(primary_key=True, foreign_key="center.id")
+    enabled: bool = False
+    min_queue_position: int = Field(default=3, ge=1, le=1000)  # place in the queue that counts as long
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SelfHelpSent(SQLModel, table=True):
+    """The one self-help answer a ticket got (the primary key keeps it to one per ticket)."""
+
+    __tablename__ = "knowledge_self_help_sent"
+
+    ticket_id: int = Field(primary_key=True, foreign_key="ticket.id")
+    reason: str = Field(max_length=16)  # after_hours | long_queue
+    doc_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    sent_at: datetime = Field(default_factory=utcnow)

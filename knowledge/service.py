@@ -6,7 +6,10 @@ written to ``knowledge_document`` and to the search store in the same transactio
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,6 +23,8 @@ from knowledge.models import KnowledgeDocument
 from knowledge.snippet import highlight
 from knowledge.text import get_analyzer, normalize
 
+log = logging.getLogger(__name__)
+DENSE_BUDGET_MS = 150.0  # hybrid answers within this, else BM25 only (bench/knowledge_scale.py --hybrid)
 LABEL_FIELDS = ("product_category", "product_category_top", "sales_method", "content_keywords")
 TICKET_TEXT_LIMIT = 4000
 
@@ -74,6 +79,8 @@ def upsert_documents(
     session: Session, docs: Sequence[DocumentIn], *, embedder: semantic.Embedder | None = None
 ) -> int:
     """Insert or replace documents (by id) and index them; returns how many were written.
+    Their vectors (dense retrieval) come later from the background job ``semantic.embed_pending``;
+    ``embedder`` embeds synchronously instead (benches).
 
     A case record (kind "case") is shown to every center, so it is stored and indexed only as its
     shareable view (knowledge.sharing): masked title and body, whitelisted labels."""
@@ -97,7 +104,8 @@ def upsert_documents(
         )
     session.flush()
     _store(session).upsert(session.connection(), index_docs)
-    if embedder is not None:
+    semantic.forget_embeddings(session, [d.id for d in docs])  # the background job embeds the new text
+    if embedder is not None:  # synchronous embedding: benches and bulk tools only, never intake
         semantic.store_embeddings(session, embedder, [(d.id, f"{d.title}\n{d.body}") for d in docs])
     return len(index_docs)
 
@@ -114,6 +122,7 @@ def _shareable_doc(d: DocumentIn) -> DocumentIn:
 def reindex_document(session: Session, doc: KnowledgeDocument) -> None:
     """Re-index one stored document after its title, body, tags or labels changed."""
     session.flush()
+    semantic.forget_embeddings(session, [doc.id])
     terms = document_terms(doc.title, doc.body, doc.tags, doc.fields)
     _store(session).upsert(session.connection(), [IndexDoc(doc.id, doc.kind, doc.center_id, terms)])
 
@@ -124,6 +133,7 @@ def delete_document(session: Session, doc_id: str) -> None:
     if row is None:
         raise NotFound(f"knowledge document {doc_id!r} does not exist")
     session.delete(row)
+    semantic.forget_embeddings(session, [doc_id])
     session.flush()
     _store(session).delete(session.connection(), doc_id)
 
@@ -137,21 +147,53 @@ def search(
     viewer_center_id: int | None,
     exclude_ids: Sequence[str] = (),
     embedder: semantic.Embedder | None = None,
+    dense_budget_ms: float | None = DENSE_BUDGET_MS,
 ) -> list[SearchResult]:
-    """Ranked documents for ``query``; other centers' documents come back PII-masked."""
+    """Ranked documents for ``query``; other centers' documents come back PII-masked.
+
+    With ``embedder``: hybrid (BM25 + dense, RRF). The query is embedded on a thread while BM25
+    runs; if its vector is not ready ``dense_budget_ms`` after the start, BM25 alone answers
+    (None: wait for it, as the quality bench does)."""
+    started = time.perf_counter()
     terms = get_analyzer().query_terms(query)
     flt = SearchFilters(kinds=tuple(kinds), exclude_ids=tuple(exclude_ids))
     depth = k * 3 if embedder is not None else k
+    pending = semantic.embed_query_async(embedder, query) if embedder is not None else None
     hits = _store(session).search(session.connection(), terms, depth, flt)
-    if embedder is not None:
-        hits = _fuse(session, embedder, query, hits, depth, flt)[:k]
+    if embedder is not None and pending is not None:
+        left = (
+            None
+            if dense_budget_ms is None
+            else max(0.0, dense_budget_ms / 1000 - (time.perf_counter() - started))
+        )
+        hits = _fuse(session, embedder, query, pending, left, hits, depth, flt)[:k]
     return _results(session, hits[:k], viewer_center_id)
 
 
 def _fuse(
-    session: Session, embedder: semantic.Embedder, query: str, hits: list[Hit], depth: int, flt: SearchFilters
+    session: Session,
+    embedder: semantic.Embedder,
+    query: str,
+    pending: Future[Any],
+    wait: float | None,
+    hits: list[Hit],
+    depth: int,
+    flt: SearchFilters,
 ) -> list[Hit]:
-    dense = semantic.vector_cache.search(session, embedder, query, depth * 3)
+    try:
+        vector = pending.result(timeout=wait)
+    except TimeoutError:  # the model is slow right now: BM25 alone, within the latency budget
+        pending.cancel()
+        log.debug("query embedding over %s ms budget; BM25 only", DENSE_BUDGET_MS)
+        return hits
+    except Exception:  # the model failing must not take search down
+        log.exception("query embedding failed; answering with BM25 only")
+        return hits
+    try:
+        dense = semantic.vector_cache.search(session, embedder, query, depth * 3, vector=vector)
+    except Exception:  # the model failing must not take search down: BM25 alone still answers
+        log.exception("dense retrieval failed; answering with BM25 only")
+        return hits
     allowed = {
         d.id: d
         for d in session.exec(

@@ -217,7 +217,9 @@ class SqliteFtsStore:
             )
         ]
 
-    def _rescore(self, conn: Connection, chosen: list[str], rowids: list[int], flt: str) -> list[tuple[int, float]]:
+    def _rescore(
+        self, conn: Connection, chosen: list[str], rowids: list[int], flt: str
+    ) -> list[tuple[int, float]]:
         """bm25 over ALL ``chosen`` terms for the given rows, computed here exactly as FTS5's bm25()
         does (same N, average length and idf, read from FTS5's own totals) from the stored terms:
         a MATCH bounded to these rowids would read the common terms' whole doclists."""

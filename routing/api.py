@@ -14,6 +14,7 @@ from crm.schemas import Omittable
 from routing import offers, presence, queues
 from routing.erlang import LIMITS, Range
 from routing.models import OfferStatus, PresenceStatus
+from routing.wallboard import ticket_subjects
 
 router = APIRouter(prefix="/api", tags=["routing"])
 
@@ -50,6 +51,7 @@ class OfferPublic(BaseModel):
     created_at: datetime
     expires_at: datetime
     reason: str
+    subject: str = ""  # the ticket's subject, so the counselor knows what they accept
 
 
 class DeclineBody(BaseModel):
@@ -84,6 +86,12 @@ def put_presence(
     return PresencePublic.model_validate(p)
 
 
+@router.get("/me/presence", response_model=PresencePublic)
+def get_my_presence(session: SessionDep, user: CurrentUser) -> PresencePublic:
+    """Your presence as routing sees it (offline until you choose otherwise: no offers arrive)."""
+    return PresencePublic.model_validate(presence.read_presence(session, user=user))
+
+
 @router.post("/me/heartbeat", response_model=PresencePublic)
 def post_heartbeat(session: SessionDep, user: CurrentUser) -> PresencePublic:
     """The console is open; without this for a while the counselor goes offline."""
@@ -92,7 +100,12 @@ def post_heartbeat(session: SessionDep, user: CurrentUser) -> PresencePublic:
 
 @router.get("/offers", response_model=list[OfferPublic])
 def my_offers(session: SessionDep, user: CurrentUser) -> list[OfferPublic]:
-    return [OfferPublic.model_validate(o) for o in offers.list_my_offers(session, user=user)]
+    mine = offers.list_my_offers(session, user=user)
+    subjects = ticket_subjects(session, [o.ticket_id for o in mine])
+    return [
+        OfferPublic.model_validate(o).model_copy(update={"subject": subjects.get(o.ticket_id, "")})
+        for o in mine
+    ]
 
 
 @router.post("/offers/{offer_id}/accept", response_model=TicketRef)

@@ -11,6 +11,8 @@ import os
 import random
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from sqlalchemy import event, func, text
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from crm.db import make_engine, session_scope
+from crm.db import make_engine
 from crm.errors import Conflict
 from crm.models import Center, Contact, Role, Ticket, TicketStatus, User
 from routing import offers, service, store
@@ -86,26 +88,130 @@ def worker(
     """
     rng = random.Random(seed)
     settings = Settings(env="test", database_url=db_url, offer_timeout_message=3600)
-    engine = make_engine(db_url, pool_size=2, max_overflow=0)
+    engine = make_engine(db_url, pool_size=2, max_overflow=0, connect_args={"application_name": HAMMER_APP})
     backends: set[int] = set()
     event.listen(engine, "connect", lambda conn, _rec: backends.add(conn.info.backend_pid))
     stats: Counter[str] = Counter()
-    deadline = time.monotonic() + seconds
-    started = time.time()
-    cpu0 = time.process_time()
-    idle_since: float | None = None
     share = (seed % processes, processes)
-    while time.monotonic() < deadline:
-        if _step(engine, settings, center_id, rng, mode, stats, share):
-            idle_since = None
-            continue
-        idle_since = idle_since or time.monotonic()
-        if time.monotonic() - idle_since > IDLE_SECONDS:
-            break
-        time.sleep(0.005)
-    cpu = {"client_cpu_s": time.process_time() - cpu0, "server_cpu_s": _backend_cpu(backends)}
+    with engine.connect() as conn:  # one connection for the run, as a long-lived API worker holds one
+        conn.commit()
+        users = _counselors(conn)
+        _wait_for_peers(lambda: _count_sa(conn), processes)
+        deadline = time.monotonic() + seconds
+        started = ended = time.time()
+        cpu0 = time.process_time()
+        idle_since: float | None = None
+        while time.monotonic() < deadline:
+            if _step(conn, settings, center_id, rng, mode, stats, share, users):
+                idle_since = None
+                ended = time.time()  # the last productive moment: the idle tail is not counted
+                continue
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > IDLE_SECONDS:
+                break
+            time.sleep(0.005)
+        cpu = {"client_cpu_s": time.process_time() - cpu0, "server_cpu_s": _backend_cpu(backends)}
     engine.dispose()
-    out.put({**stats, **cpu, "started": started, "ended": time.time()})
+    out.put({**stats, **cpu, "started": started, "ended": ended})
+
+
+FLOOR_CLAIM = (
+    "SELECT id FROM ticket WHERE center_id = %s AND status = 'QUEUED' "
+    "ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+)
+FLOOR_ASSIGN = (
+    "UPDATE ticket SET status = 'ASSIGNED', assignee_id = %s, assigned_at = now(), updated_at = now(), "
+    "version = version + 1 WHERE id = %s"
+)
+
+
+def floor_worker(
+    db_url: str, center_id: int, seed: int, seconds: float, out: Any, processes: int = 4
+) -> None:
+    """The raw-SQL floor: psycopg alone, one transaction per assignment (claim the oldest queued
+    ticket ``FOR UPDATE SKIP LOCKED``, assign it, commit), no capacity, offers, events or ORM. What
+    a claim costs on this machine with nothing of ours around it; the bench reports ours against it."""
+    import psycopg
+
+    backends: set[int] = set()
+    stats: Counter[str] = Counter()
+    dsn = db_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, application_name=HAMMER_APP) as conn:
+        backends.add(conn.info.backend_pid)
+        counselors = [
+            r[0]
+            for r in conn.execute(
+                'SELECT id FROM "user" WHERE center_id = %s AND id %% %s = %s ORDER BY id',
+                (center_id, processes, seed % processes),
+            ).fetchall()
+        ]
+        conn.commit()
+
+        def peers() -> int:
+            row = conn.execute(PEERS_SQL, {"app": HAMMER_APP}).fetchone()
+            conn.commit()
+            return int(row[0]) if row else 0
+
+        _wait_for_peers(peers, processes)
+        deadline = time.monotonic() + seconds
+        started = ended = time.time()
+        cpu0 = time.process_time()
+        i = 0
+        while time.monotonic() < deadline:
+            row = conn.execute(FLOOR_CLAIM, (center_id,)).fetchone()
+            if row is None:
+                conn.rollback()
+                break
+            conn.execute(FLOOR_ASSIGN, (counselors[i % len(counselors)], row[0]))
+            conn.commit()
+            i += 1
+            ended = time.time()
+        stats["accepted"] = i
+        cpu = {"client_cpu_s": time.process_time() - cpu0, "server_cpu_s": _backend_cpu(backends)}
+    out.put({**stats, **cpu, "started": started, "ended": ended})
+
+
+HAMMER_APP = "routing-hammer"
+
+
+PEERS_SQL = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %(app)s"
+)
+
+
+def _wait_for_peers(count: Callable[[], int], processes: int, timeout: float = 60.0) -> None:
+    """Start together: wait until ``processes`` hammer connections are open on this database (a
+    process that starts late would otherwise find the work done and measure nothing)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and count() < processes:
+        time.sleep(0.01)
+
+
+def _count_sa(conn: Any) -> int:
+    n = conn.exec_driver_sql(PEERS_SQL, {"app": HAMMER_APP}).scalar()
+    conn.commit()
+    return int(n)
+
+
+def _counselors(conn: Any) -> dict[int, User]:
+    """Every counselor, loaded once and detached (a console's request has its user already)."""
+    with Session(bind=conn, expire_on_commit=False) as session:
+        users = {u.id: u for u in session.exec(select(User)).all()}
+        session.expunge_all()
+        session.commit()
+    return users  # type: ignore[return-value]
+
+
+@contextmanager
+def _unit(conn: Any) -> Iterator[Session]:
+    """session_scope on the worker's connection: commits on success, rolls back on any exception."""
+    with Session(bind=conn, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def _backend_cpu(pids: set[int]) -> float:
@@ -121,60 +227,63 @@ def _backend_cpu(pids: set[int]) -> float:
 
 
 def _step(
-    engine: Any,
+    conn: Any,
     settings: Settings,
     center_id: int,
     rng: random.Random,
     mode: str,
     stats: Counter[str],
     share: tuple[int, int],
+    users: dict[int, User],
 ) -> bool:
     roll = rng.random()
-    with Session(engine) as session:
-        if mode == "batch" and roll < 0.5 or mode == "mixed" and roll < 0.3:
-            with session_scope(engine) as s:
-                made = service.dispatch_center(
-                    s, center_id=center_id, limit=DISPATCH_BATCH, settings=settings
-                )
-            stats["offers"] += len(made)
-            return _accept_some(engine, rng, stats, share) or bool(made)
-        if mode == "mixed" and roll < 0.6:
-            ids = session.exec(
+    if mode == "batch" and roll < 0.5 or mode == "mixed" and roll < 0.3:
+        cpu = time.process_time()
+        with _unit(conn) as s:
+            made = service.dispatch_center(s, center_id=center_id, limit=DISPATCH_BATCH, settings=settings)
+        stats["offers"] += len(made)
+        stats["dispatch_cpu_us"] += int(1e6 * (time.process_time() - cpu))
+        return _accept_some(conn, rng, stats, share, users) or bool(made)
+    if mode == "mixed" and roll < 0.6:
+        with _unit(conn) as s:
+            ids = s.exec(
                 select(Ticket.id)
                 .where(Ticket.center_id == center_id, Ticket.status == TicketStatus.QUEUED)
                 .limit(50)
             ).all()
-            if not ids:
-                return _accept_some(engine, rng, stats, share)
-            with session_scope(engine) as s:
-                made_one = service.route_ticket(s, ticket_id=rng.choice(ids), settings=settings)  # type: ignore[arg-type]
-            stats["offers"] += made_one is not None
-            return True
-    return _accept_some(engine, rng, stats, share)
+        if not ids:
+            return _accept_some(conn, rng, stats, share, users)
+        with _unit(conn) as s:
+            made_one = service.route_ticket(s, ticket_id=rng.choice(ids), settings=settings)  # type: ignore[arg-type]
+        stats["offers"] += made_one is not None
+        return True
+    return _accept_some(conn, rng, stats, share, users)
 
 
-def _accept_some(engine: Any, rng: random.Random, stats: Counter[str], share: tuple[int, int]) -> bool:
+def _accept_some(
+    conn: Any, rng: random.Random, stats: Counter[str], share: tuple[int, int], users: dict[int, User]
+) -> bool:
     steal = rng.random() < STEAL
     stmt = select(Offer.id, Offer.user_id).where(Offer.status == OfferStatus.PENDING)
     if not steal:
         stmt = stmt.where(col(Offer.user_id) % share[1] == share[0])
-    with Session(engine) as session:
-        pending = session.exec(stmt.limit(40)).all()
+    cpu = time.process_time()
+    pending = [tuple(r) for r in conn.execute(stmt.limit(40)).all()]
+    conn.commit()
+    stats["list_cpu_us"] += int(1e6 * (time.process_time() - cpu))
     if not pending:
         return False
-    rng.shuffle(pending := list(pending))
-    users: dict[int, User] = {}
+    rng.shuffle(pending)
+    cpu = time.process_time()
     for offer_id, user_id in pending[: 10 if steal else 40]:
-        with Session(engine, expire_on_commit=False) as session:
-            user = users.get(user_id) or session.get(User, user_id)
-            users[user_id] = user  # type: ignore[assignment]
+        with Session(bind=conn, expire_on_commit=False) as session:
             try:
-                offers.accept_offer(session, offer_id=offer_id, user=user)  # type: ignore[arg-type]
+                offers.accept_offer(session, offer_id=offer_id, user=users[user_id])
                 stats["accepted"] += 1
             except Conflict:
                 session.rollback()
-                users.pop(user_id, None)  # expired by the rollback
                 stats["lost_races"] += 1
+    stats["accept_cpu_us"] += int(1e6 * (time.process_time() - cpu))
     return True
 
 

@@ -14,8 +14,9 @@ from sqlmodel import Session, col, select
 
 from config.runtime import get_runtime
 from crm.db import session_scope
+from crm.lifecycle import transition
 from crm.models import Center, Ticket, TicketStatus, utcnow
-from routing import calendar, offers, presence, service, store
+from routing import acd, calendar, offers, presence, service, store
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def enqueue_and_route(ticket_id: int) -> None:
     """Queue a ticket at the center open for it (after-hours answer if none is) and offer it."""
     runtime = get_runtime()
     with session_scope(runtime.engine) as session:
-        result = service.enqueue_ticket(session, ticket_id=ticket_id)
+        result = service.enqueue_ticket(session, ticket_id=ticket_id, settings=runtime.settings)
     if result.queued:
         with session_scope(runtime.engine) as session:
             service.route_ticket(session, ticket_id=ticket_id, settings=runtime.settings)
@@ -73,7 +74,49 @@ def release_on_resolve(event: dict[str, Any]) -> None:
         if ticket is not None:
             service.cancel_pending_offer(session, ticket, now=now, reason="ticket resolved")
             service.emit(session, "released", ticket=ticket, user_id=ticket.assignee_id)
+            if ticket.assignee_id is not None:
+                acd.start_wrap_up(
+                    session,
+                    user_id=ticket.assignee_id,
+                    channel=ticket.channel,
+                    now=now,
+                    settings=runtime.settings,
+                )
     dispatch(int(event["center_id"]))
+
+
+def on_call_ended(event: dict[str, Any]) -> None:
+    """``CallEnded``: a caller who hung up while waiting leaves the queue (nobody is offered a dead
+    line); the place is remembered so a call back within ``abandoned_resume_seconds`` resumes it."""
+    if event.get("status") != "abandoned":
+        return
+    runtime = get_runtime()
+    now = utcnow()
+    with session_scope(runtime.engine) as session:
+        ticket = store.lock_ticket(session, int(event["ticket_id"]), skip_locked=False)
+        if ticket is None or ticket.status not in (TicketStatus.QUEUED, TicketStatus.OFFERED):
+            return  # answered meanwhile, or already handled: a redelivered callback changes nothing
+        service.cancel_pending_offer(session, ticket, now=now, reason="the caller hung up")
+        acd.mark_abandoned(session, ticket=ticket, now=now)
+        transition(
+            session,
+            ticket,
+            TicketStatus.RESOLVED,
+            reason="the caller hung up while waiting (放棄呼)",
+            actor="routing",
+        )
+        session.add(ticket)
+    dispatch(int(event["center_id"]))
+
+
+def end_wrap_ups() -> int:
+    """Periodic: counselors whose after-call work is over are available again; their centers dispatch."""
+    runtime = get_runtime()
+    with session_scope(runtime.engine) as session:
+        centers = acd.end_due_wrap_ups(session, now=utcnow())
+    for center_id in centers:
+        dispatch(center_id)
+    return len(centers)
 
 
 DISPATCH_RETRY_SECONDS = 1.0

@@ -42,6 +42,7 @@ class Presence(SQLModel, table=True):
     since: datetime = Field(default_factory=utcnow)
     last_heartbeat: datetime = Field(default_factory=utcnow)
     missed_offers: int = 0  # consecutive timeouts; reset by an accept
+    wrap_up_until: datetime | None = None  # after-call work ends then: back to available (routing.acd)
     last_assigned_at: datetime | None = None
     capacity: dict[str, Any] = Field(default_factory=dict, sa_column=Column(SA_JSON, nullable=False))
     version: int = 0
@@ -70,7 +71,8 @@ class Offer(SQLModel, table=True):
 
 
 class RoutingLog(SQLModel, table=True):
-    """Why routing did what it did (kept for supervisors and for tuning the policy)."""
+    """Why routing did what it did (kept for supervisors and for tuning the policy). Offers and
+    accepts are not repeated here: the Offer row records who, when (created/decided) and why."""
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
@@ -79,3 +81,29 @@ class RoutingLog(SQLModel, table=True):
     user_id: int | None = None
     center_id: int | None = None
     detail: str = Field(default="", max_length=500)
+
+
+class QueueEvent(SQLModel, table=True):
+    """One line of the append-only voice queue log (event names after Asterisk's queue_log).
+
+    ``key`` makes a redelivered webhook a no-op (unique); rows are never updated or deleted:
+    every ACD figure is computed from them (routing.acd_stats).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_queueevent_key"),
+        Index("ix_queueevent_queue_at", "queue", "at"),
+        Index("ix_queueevent_call", "call_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    at: datetime = Field(default_factory=utcnow)
+    call_id: str = Field(max_length=64)  # Twilio CallSid
+    queue: str = Field(max_length=32)  # center code
+    agent: str = Field(default="", max_length=32)  # counselor user id, when one is involved
+    event: str = Field(max_length=20)  # ENTERQUEUE, CONNECT, ABANDON, ... (routing.queue_log.EVENTS)
+    wait_seconds: float | None = None  # ABANDON, CONNECT, EXITWITHTIMEOUT, CALLBACK, VOICEMAIL
+    talk_seconds: float | None = None  # COMPLETECALLER, COMPLETEAGENT
+    position: int | None = None  # ENTERQUEUE: place in line on arrival
+    data: str = Field(default="", max_length=200)  # e.g. transfer target, timeout reason

@@ -17,7 +17,7 @@ from crm.errors import BadRequest, Conflict, Forbidden, NotFound
 from crm.lifecycle import transition
 from crm.models import Center, Note, Role, Ticket, TicketStatus, User, utcnow
 from routing import store
-from routing.accept import accept_in_one_statement
+from routing.accept import AssignedTicket, accept_in_one_statement
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus
 from routing.service import (
     _route_locked,
@@ -69,7 +69,27 @@ def _check_pending(offer: Offer, now: datetime) -> None:
         )
 
 
-def accept_offer(session: Session, *, offer_id: int, user: User, now: datetime | None = None) -> Ticket:
+def _refuse_quickly(session: Session, offer_id: int, user: User, now: datetime) -> None:
+    """Raise the error an accept that changed nothing deserves, from one plain read of the offer;
+    returns only if the offer still looks acceptable (then the checked path decides)."""
+    row = session.execute(
+        select(Offer.user_id, Offer.status, Offer.expires_at).where(Offer.id == offer_id)
+    ).first()
+    session.rollback()
+    if row is None:
+        raise NotFound(f"offer {offer_id} does not exist")
+    owner, status, expires_at = row
+    if owner != user.id:
+        raise Forbidden(f"offer {offer_id} was made to another counselor")
+    if status != OfferStatus.PENDING:
+        raise Conflict(f"offer {offer_id} is already {OfferStatus(status).value}")
+    if now >= expires_at:
+        raise Conflict(f"offer {offer_id} expired at {expires_at.isoformat()}; it goes to the next counselor")
+
+
+def accept_offer(
+    session: Session, *, offer_id: int, user: User, now: datetime | None = None
+) -> AssignedTicket:
     """Accept: the ticket is assigned to the counselor (commits).
 
     On PostgreSQL the common case is one statement (:func:`routing.accept.accept_in_one_statement`);
@@ -83,6 +103,7 @@ def accept_offer(session: Session, *, offer_id: int, user: User, now: datetime |
             session.commit()
             return ticket
         session.rollback()
+        _refuse_quickly(session, offer_id, user, now)  # a lost race costs one read, not the ORM path
     offer, ticket = _locked_offer(session, offer_id, user)
     _check_pending(offer, now)
     close_offer(offer, OfferStatus.ACCEPTED, now)
@@ -97,9 +118,9 @@ def accept_offer(session: Session, *, offer_id: int, user: User, now: datetime |
     session.execute(
         update(Presence).where(col(Presence.user_id) == user.id).values(missed_offers=0, last_assigned_at=now)
     )
-    emit(session, "assigned", ticket=ticket, user_id=user.id, detail={"offer_id": offer.id})
+    emit(session, "assigned", ticket=ticket, user_id=user.id, detail={"offer_id": offer.id}, logged=False)
     session.commit()
-    return ticket
+    return AssignedTicket(ticket.id or 0, ticket.center_id, ticket.status, user.id or 0, ticket.channel)
 
 
 def decline_offer(

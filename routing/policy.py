@@ -40,6 +40,7 @@ PRIORITY_STEP = 60.0
 # Channels where one conversation blocks all others (a call): a capability, not a name check.
 EXCLUSIVE_CHANNELS = frozenset(k.value for k in ChannelKind if capabilities_of(k).exclusive)
 SKILL_RELAX_AFTER = timedelta(minutes=15)
+RARE_SKILL_BONUS = 5 * 60.0  # agent-side choice: a rare-skill ticket counts as 5 min older
 AVAILABLE = "available"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -150,12 +151,14 @@ def choose_counselor(
     exclude: frozenset[int] = frozenset(),
     *,
     relax_after: timedelta | None = SKILL_RELAX_AFTER,
+    blocked: frozenset[int] = frozenset(),
 ) -> Decision:
     """Pick the counselor to offer ``ticket`` to. Precedence, one guard per line:
 
     1. eligible: status available, same center, free capacity on the ticket's channel (a call blocks
        everything else), speaks the ticket's language, holds a qualification if one is required, has
-       every required skill (relaxed to "preferred" after ``relax_after`` in the queue);
+       every required skill (relaxed to "preferred" after ``relax_after`` in the queue), and is not
+       ``blocked`` (passed on this very ticket less than the re-offer delay ago);
     2. has not declined / let this ticket time out (``exclude``), unless every eligible counselor has;
     3. best skill match: fewest required skills missing, then fewest skills beyond those required
        (keeps versatile counselors free for the tickets only they can take);
@@ -167,7 +170,7 @@ def choose_counselor(
     """
     relaxed = skills_relaxed(ticket, now, relax_after)
     if not isinstance(agents, Iterable):  # an AgentPool (routing.pool): the indexed fast path
-        fresh, first = agents.first_specialist(ticket, exclude)
+        fresh, first = agents.first_specialist(ticket, exclude, blocked)
         if fresh is not None:  # no candidate ranks before an eligible specialist who has not passed
             return _assign(fresh, ticket, "")
         if not relaxed:
@@ -177,18 +180,23 @@ def choose_counselor(
         pool: Iterable[AgentView] = agents.candidates(ticket, relaxed=True)
     else:
         pool = agents
-    return reference_choice(ticket, pool, exclude, relaxed=relaxed)
+    return reference_choice(ticket, pool, exclude, relaxed=relaxed, blocked=blocked)
 
 
 NEW_ROUND = "; every eligible counselor had passed, new round"
 
 
 def reference_choice(
-    ticket: TicketView, agents: Iterable[AgentView], exclude: frozenset[int] = frozenset(), *, relaxed: bool
+    ticket: TicketView,
+    agents: Iterable[AgentView],
+    exclude: frozenset[int] = frozenset(),
+    *,
+    relaxed: bool,
+    blocked: frozenset[int] = frozenset(),
 ) -> Decision:
     """The precedence of :func:`choose_counselor` as a plain scan over every counselor: the
     reference the indexed fast path (:mod:`routing.pool`) must agree with."""
-    candidates = [a for a in agents if is_eligible(a, ticket, relaxed=relaxed)]
+    candidates = [a for a in agents if a.id not in blocked and is_eligible(a, ticket, relaxed=relaxed)]
     if not candidates:
         return Hold("no eligible counselor with free capacity")
     fresh = [a for a in candidates if a.id not in exclude]
@@ -208,17 +216,35 @@ def choose_ticket(
     now: datetime,
     *,
     relax_after: timedelta | None = SKILL_RELAX_AFTER,
+    rare_skills: frozenset[str] = frozenset(),
 ) -> TicketView | None:
-    """The highest-priority waiting ticket this counselor may take (agent-side decision)."""
+    """The highest-priority waiting ticket this counselor may take (agent-side decision).
+
+    ``rare_skills`` (see :func:`rare_skills`): a ticket needing one of them counts as having waited
+    ``RARE_SKILL_BONUS`` longer, so a versatile counselor serves the work only few can take before
+    work anyone could take (per-skill priority with aging: a common ticket that has waited that
+    much longer still goes first, so nothing starves)."""
     best: tuple[float, datetime, int] | None = None
     chosen = None
     for t in tickets:
         if not is_eligible(agent, t, relaxed=skills_relaxed(t, now, relax_after)):
             continue
-        key = (-ticket_priority(t, now), t.waiting_since, t.id)
+        bonus = RARE_SKILL_BONUS if rare_skills and t.required_skills & rare_skills else 0.0
+        key = (-(ticket_priority(t, now) + bonus), t.waiting_since, t.id)
         if best is None or key < best:
             best, chosen = key, t
     return chosen
+
+
+def rare_skills(agents: Iterable[AgentView]) -> frozenset[str]:
+    """Skills held by fewer than half of these counselors (the work few can take)."""
+    holders: dict[str, int] = {}
+    total = 0
+    for a in agents:
+        total += 1
+        for skill in a.skills:
+            holders[skill] = holders.get(skill, 0) + 1
+    return frozenset(s for s, n in holders.items() if 2 * n < total)
 
 
 def plan_assignments(
@@ -226,6 +252,7 @@ def plan_assignments(
     agents: AgentPool | Iterable[AgentView],
     now: datetime,
     exclude: Mapping[int, frozenset[int]] | None = None,
+    blocked: Mapping[int, frozenset[int]] | None = None,
 ) -> list[tuple[TicketView, Decision]]:
     """Walk ``tickets`` in priority order and choose a counselor for each, charging each choice to
     that counselor's load so later tickets see the capacity already taken (dispatch, rebalance, sim)."""
@@ -234,7 +261,13 @@ def plan_assignments(
     pool = agents.copy() if isinstance(agents, AgentPool) else AgentPool(agents)
     plan: list[tuple[TicketView, Decision]] = []
     for ticket in priority_order(tickets, now):
-        decision = choose_counselor(ticket, pool, now, (exclude or {}).get(ticket.id, frozenset()))
+        decision = choose_counselor(
+            ticket,
+            pool,
+            now,
+            (exclude or {}).get(ticket.id, frozenset()),
+            blocked=(blocked or {}).get(ticket.id, frozenset()),
+        )
         plan.append((ticket, decision))
         if isinstance(decision, Assign):
             pool.charge(decision.agent_id, ticket.channel, now)

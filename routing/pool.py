@@ -128,10 +128,10 @@ class AgentPool:
         return [self._agents[i] for i in ids]
 
     def first_specialist(
-        self, ticket: TicketView, exclude: frozenset[int]
+        self, ticket: TicketView, exclude: frozenset[int], blocked: frozenset[int] = frozenset()
     ) -> tuple[AgentView | None, AgentView | None]:
         """In policy order, among counselors eligible for ``ticket`` without relaxing its skills:
-        (the first not in ``exclude``, the first of all). Walks one ordered list, usually a few entries."""
+        (the first not in ``exclude``, the first of all); ``blocked`` counselors are skipped. Walks one ordered list, usually a few entries."""
         bucket: Bucket = (ticket.center_id, ticket.channel, None)
         size = len(self._ordered.get(bucket, ()))
         for skill in ticket.required_skills:  # the rarest required skill's list is the shortest
@@ -141,7 +141,7 @@ class AgentPool:
         first = None
         for key in self._ordered.get(bucket, ()):
             agent = self._agents[key[3]]
-            if not is_eligible(agent, ticket):
+            if agent.id in blocked or not is_eligible(agent, ticket):
                 continue
             if agent.id not in exclude:
                 return agent, first or agent

@@ -65,6 +65,9 @@ def set_presence(
         presence.status = status
         presence.since = now
         presence.missed_offers = 0 if status == PresenceStatus.AVAILABLE else presence.missed_offers
+        # chosen after-call work is capped too: routing.acd.end_due_wrap_ups ends it at the maximum
+        acw = status == PresenceStatus.AFTER_CALL_WORK
+        presence.wrap_up_until = now + timedelta(seconds=settings.wrap_up_max) if acw else None
     if caps is not None:
         presence.capacity = caps
     presence.last_heartbeat = now
@@ -93,6 +96,15 @@ def heartbeat(session: Session, *, user: User, now: datetime | None = None) -> P
 
 def get_presence(session: Session, user_id: int) -> Presence | None:
     return session.get(Presence, user_id)
+
+
+def read_presence(session: Session, *, user: User, now: datetime | None = None) -> Presence:
+    """The counselor's presence; never stored yet means offline since now (nothing is written)."""
+    found = session.get(Presence, user.id)
+    if found is not None:
+        return found
+    now = now or utcnow()
+    return Presence(user_id=user.id or 0, status=PresenceStatus.OFFLINE, since=now, last_heartbeat=now)
 
 
 def _ensure_presence(session: Session, user_id: int, now: datetime) -> Presence:

@@ -24,9 +24,9 @@ from crm.lifecycle import transition
 from crm.messaging import capabilities_of
 from crm.models import Center, Note, Ticket, TicketStatus, utcnow
 from crm.services import post_automatic_reply
-from routing import calendar, store
-from routing.models import Offer, OfferStatus, PresenceStatus, RoutingLog
-from routing.policy import AgentView, Assign, choose_counselor, plan_assignments
+from routing import bulk, calendar, store
+from routing.models import Offer, OfferStatus, RoutingLog
+from routing.policy import Assign, choose_counselor, plan_assignments
 
 ROUTABLE = (TicketStatus.NEW, TicketStatus.QUEUED)
 MAX_CLAIM_RETRIES = 3
@@ -50,14 +50,17 @@ def emit(
     center_id: int | None = None,
     detail: dict[str, object] | None = None,
     log: str = "",
+    logged: bool = True,
 ) -> None:
-    """Record a RoutingEvent (published after commit) and a RoutingLog row."""
+    """Record a RoutingEvent (published after commit) and, if ``logged``, a RoutingLog row (offers and
+    accepts pass False: the Offer row already records who, when and why)."""
     cid = center_id if center_id is not None else (ticket.center_id if ticket else None)
     tid = ticket.id if ticket else None
     record_event(
         session, RoutingEvent(kind=kind, center_id=cid, ticket_id=tid, user_id=user_id, detail=detail or {})
     )
-    session.add(RoutingLog(kind=kind, ticket_id=tid, user_id=user_id, center_id=cid, detail=log[:500]))
+    if logged:
+        session.add(RoutingLog(kind=kind, ticket_id=tid, user_id=user_id, center_id=cid, detail=log[:500]))
 
 
 def touch(ticket: Ticket, now: datetime) -> None:
@@ -69,8 +72,13 @@ def center_lookup(session: Session) -> dict[str, Center]:
     return {c.code: c for c in session.exec(select(Center)).all()}
 
 
-def enqueue_ticket(session: Session, *, ticket_id: int, now: datetime | None = None) -> EnqueueResult:
-    """Put a new ticket in the queue of the center that is open for it now (own, backup or parent)."""
+def enqueue_ticket(
+    session: Session, *, ticket_id: int, now: datetime | None = None, settings: Settings | None = None
+) -> EnqueueResult:
+    """Put a new ticket in the queue of the center that is open for it now (own, backup or parent).
+
+    With ``settings``, a new ticket of a consumer who abandoned a queued ticket on the same channel
+    within ``abandoned_resume_seconds`` takes that ticket's place (its ``queued_at``)."""
     now = now or utcnow()
     ticket = store.lock_ticket(session, ticket_id, skip_locked=False)
     if ticket is None:
@@ -96,7 +104,9 @@ def enqueue_ticket(session: Session, *, ticket_id: int, now: datetime | None = N
         moved_from = ticket.center_id
         move_to_center(session, ticket, handling.center, reason=handling.reason, kind="backup", now=now)
     if ticket.status == TicketStatus.NEW or ticket.queued_at is None:
-        ticket.queued_at = ticket.queued_at or now
+        window = timedelta(seconds=settings.abandoned_resume_seconds if settings else 0)
+        resumed = store.abandoned_place(session, ticket, now, window) if ticket.queued_at is None else None
+        ticket.queued_at = ticket.queued_at or resumed or now
     transition(session, ticket, TicketStatus.QUEUED, reason="queued", actor="routing")
     touch(ticket, now)
     session.add(ticket)
@@ -203,27 +213,24 @@ def _route_locked(
     session: Session, ticket: Ticket, now: datetime, settings: Settings, never: frozenset[int] = frozenset()
 ) -> Offer | None:
     view = store.ticket_view(ticket)
-    exclude = store.passed_by(session, ticket.id or 0)
+    since = now - timedelta(seconds=settings.reoffer_delay)
+    passed, blocked = store.pass_sets(session, [ticket.id or 0], blocked_since=since)
+    exclude, hard = passed.get(ticket.id or 0, frozenset()), blocked.get(ticket.id or 0, frozenset())
     agents = store.agent_views(session, ticket.center_id)
+    snapshot = {a.id: a for a in agents}
     lost: set[int] = set(never)
     for _ in range(MAX_CLAIM_RETRIES):
-        decision = choose_counselor(view, [a for a in agents if a.id not in lost], now, exclude)
+        decision = choose_counselor(view, [a for a in agents if a.id not in lost], now, exclude, blocked=hard)
         if not isinstance(decision, Assign):
             emit(session, "held", ticket=ticket, detail={"reason": decision.reason}, log=decision.reason)
             return None
-        fresh = _claim_agent(session, decision.agent_id, ticket.center_id)
+        fresh = store.claim_agents(session, ticket.center_id, [decision.agent_id], snapshot).get(
+            decision.agent_id
+        )
         if fresh is not None and fresh.free_on(ticket.channel):
             return create_offer(session, ticket, decision.agent_id, now, settings, decision.reason)
         lost.add(decision.agent_id)  # another process took their capacity or holds their lock
     return None
-
-
-def _claim_agent(session: Session, user_id: int, center_id: int) -> AgentView | None:
-    presence = store.lock_presence(session, user_id, skip_locked=True)
-    if presence is None or presence.status != PresenceStatus.AVAILABLE:
-        return None
-    views = store.agent_views(session, center_id, user_ids=[user_id])  # recounted under the lock
-    return views[0] if views else None
 
 
 def create_offer(
@@ -256,12 +263,13 @@ def dispatch_center(
     now: datetime | None = None,
     limit: int = 200,
     settings: Settings,
-) -> list[Offer]:
+) -> list[bulk.OfferRef]:
     """Offer as many queued tickets of a center as free capacity allows, in priority order.
 
-    Plan on an unlocked snapshot, then lock only the counselors the plan picked (``SKIP LOCKED``),
-    recount their load under the lock and keep the planned offers that still fit; the rest stay
-    queued for the next round. On PostgreSQL one process at a time dispatches a center (a
+    Plan on an unlocked snapshot, then lock only the tickets and counselors the plan picked (``SKIP
+    LOCKED``), recount the counselors' load under the lock and keep the planned offers that still
+    fit; the rest stay queued for the next round. Offers are written in two bulk statements
+    (:mod:`routing.bulk`). On PostgreSQL one process at a time dispatches a center (a
     transaction-scoped advisory lock; others return at once and do other work), while different
     centers dispatch in parallel. The capacity guarantee does not depend on the advisory lock: every
     offer is written under its counselor's presence lock after a recount (see :mod:`routing.store`).
@@ -269,20 +277,24 @@ def dispatch_center(
     now = now or utcnow()
     if not store.try_lock_center(session, center_id):
         return []
-    tickets = store.lock_queued_tickets(session, center_id, limit)
-    if not tickets:
-        return []
+    views = store.queued_views(session, center_id, limit)
+    if not views:
+        return []  # the common sweep case: one indexed read
     agents = store.agent_views(session, center_id)
-    if not agents:
-        return []
-    by_id = {t.id: t for t in tickets}
-    views = [store.ticket_view(t) for t in tickets]
-    exclude = store.passed_by_many(session, list(by_id))  # type: ignore[arg-type]
-    plan = [(tv, d) for tv, d in plan_assignments(views, agents, now, exclude) if isinstance(d, Assign)]
+    if not any(a.free_on(ch) for a in agents for ch in a.capacity):
+        return []  # nobody has room: nothing to lock, nothing to write
+    since = now - timedelta(seconds=settings.reoffer_delay)
+    exclude, blocked = store.pass_sets(session, [t.id for t in views], blocked_since=since)
+    plan = [
+        (tv, d) for tv, d in plan_assignments(views, agents, now, exclude, blocked) if isinstance(d, Assign)
+    ]
+    locked = store.lock_still_queued(session, center_id, [tv.id for tv, _ in plan])
+    plan = [(tv, d) for tv, d in plan if tv.id in locked]  # others: routed elsewhere meanwhile
     if not plan:
         return []
-    fresh = store.claim_agents(session, center_id, sorted({d.agent_id for _, d in plan}))
-    kept: list[tuple[Ticket, int, str]] = []
+    snapshot = {a.id: a for a in agents}
+    fresh = store.claim_agents(session, center_id, sorted({d.agent_id for _, d in plan}), snapshot)
+    kept: list[bulk.Pick] = []
     for tv, d in plan:
         agent = fresh.get(d.agent_id)
         if agent is None or not agent.free_on(tv.channel):
@@ -290,36 +302,9 @@ def dispatch_center(
         load = dict(agent.load)
         load[tv.channel] = load.get(tv.channel, 0) + 1
         fresh[d.agent_id] = replace(agent, load=load)
-        kept.append((by_id[tv.id], d.agent_id, d.reason))
-    return create_offers(session, kept, now, settings)
-
-
-def create_offers(
-    session: Session, picks: list[tuple[Ticket, int, str]], now: datetime, settings: Settings
-) -> list[Offer]:
-    """Write many offers in one flush (each counselor's presence row locked by the caller)."""
-    made = []
-    for ticket, user_id, reason in picks:
-        made.append(
-            Offer(
-                ticket_id=ticket.id,
-                active_ticket_id=ticket.id,
-                user_id=user_id,
-                center_id=ticket.center_id,
-                channel=ticket.channel,
-                created_at=now,
-                expires_at=now + offer_timeout(settings, ticket.channel),
-                reason=reason[:300],
-            )
-        )
-        transition(session, ticket, TicketStatus.OFFERED, reason=reason, actor="routing")
-        touch(ticket, now)
-    session.add_all(made)
-    session.add_all([t for t, _, _ in picks])
-    session.flush()
-    for offer, (ticket, user_id, reason) in zip(made, picks, strict=True):
-        _emit_offered(session, offer, ticket, user_id, reason)
-    return made
+        kept.append((tv, d.agent_id, d.reason))
+    timeouts = {ch: offer_timeout(settings, ch) for ch in {tv.channel for tv, _, _ in kept}}
+    return bulk.write_offers(session, kept, now, timeouts)
 
 
 def _emit_offered(session: Session, offer: Offer, ticket: Ticket, user_id: int, reason: str) -> None:
@@ -329,5 +314,5 @@ def _emit_offered(session: Session, offer: Offer, ticket: Ticket, user_id: int, 
         ticket=ticket,
         user_id=user_id,
         detail={"offer_id": offer.id, "expires_at": offer.expires_at.isoformat(), "reason": reason},
-        log=reason,
+        logged=False,
     )

@@ -2,9 +2,11 @@
 
 Poisson arrivals per skill, exponential or lognormal handling times, exponential patience
 (abandonment), and a staffing table of counselor groups with their skills. Every routing decision
-goes through :func:`routing.policy.choose_counselor` (a contact arrives) and
-:func:`routing.policy.choose_ticket` (a counselor frees up); the ``round_robin`` strategy replaces
-only the first with a rotating pointer, as a baseline.
+goes through :func:`routing.policy.choose_counselor` (a contact arrives: least-skilled counselor
+first) and :func:`routing.policy.choose_ticket` (a counselor frees up: highest priority, a rare-skill
+contact counting as ``RARE_SKILL_BONUS`` older). The ``round_robin`` strategy is the naive ACD
+baseline: a rotating pointer over the idle qualified counselors on arrival, and plain priority
+order (oldest first, no rare-skill bonus) when a counselor frees up.
 
 The arrival stream (times, skills, handling times, patience) is drawn once from an injected
 ``random.Random`` and replayed for each strategy (common random numbers), so a comparison between
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from routing.policy import AgentView, Assign, TicketView, choose_counselor, choose_ticket
+from routing.policy import AgentView, Assign, TicketView, choose_counselor, choose_ticket, rare_skills
 from routing.pool import AgentPool
 
 BASE = datetime(2026, 4, 6, 9, 0, tzinfo=UTC)
@@ -163,6 +165,7 @@ class _Run:
     busy_time: float = 0.0
     rr_next: int = 0
     decisions: int = 0
+    rare: frozenset[str] = frozenset()
 
     def run(self) -> SimReport:
         if self.strategy not in STRATEGIES:
@@ -173,6 +176,7 @@ class _Run:
                 agent_id += 1
                 self.skills_of[agent_id] = group.skills
                 self.pool.put(self._view(agent_id, 0.0))
+        self.rare = rare_skills(self.pool.agents())
         self.by_id = {c.id: c for c in self.contacts}
         self.warmup = self.scenario.warmup_hours * 3600.0
         self.horizon = self.scenario.hours * 3600.0
@@ -254,7 +258,9 @@ class _Run:
                 q.popleft()
             if q:
                 heads.append(self._ticket(self.by_id[q[0]]))
-        chosen = choose_ticket(view, heads, BASE + timedelta(seconds=t), relax_after=None) if heads else None
+        rare = self.rare if self.strategy == "policy" else frozenset()
+        at = BASE + timedelta(seconds=t)
+        chosen = choose_ticket(view, heads, at, relax_after=None, rare_skills=rare) if heads else None
         if chosen is None:
             self.pool.put(view)
             return

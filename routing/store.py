@@ -2,7 +2,8 @@
 
 Lock order, everywhere: tickets first, then presence rows (so two writers never wait on each other
 in opposite orders). On PostgreSQL tickets are claimed with ``FOR UPDATE SKIP LOCKED`` (a ticket
-another process is routing is simply skipped) and a counselor's capacity is guarded by
+another process is routing is simply skipped; a dispatch plans on an unlocked snapshot and locks
+only the tickets its plan offers) and a counselor's capacity is guarded by
 ``FOR UPDATE`` on their presence row: every change to a counselor's load (offer, transfer) holds that
 lock and recounts the load after taking it. On SQLite the engine's ``BEGIN IMMEDIATE`` serializes
 writers, so the locks are not needed.
@@ -10,16 +11,20 @@ writers, so the locks are not needed.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import func, text, union_all
+from sqlalchemy import ARRAY, Integer, Text, any_, cast, func, literal, text, union_all
 from sqlmodel import Session, col, select
 
 from crm.models import Ticket, TicketStatus, User
-from routing.models import Offer, OfferStatus, Presence, PresenceStatus
+from routing.models import Offer, OfferStatus, Presence, PresenceStatus, RoutingLog
 from routing.policy import AgentView, TicketView
 
 HELD_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.WAITING_ON_CONSUMER)
@@ -27,6 +32,16 @@ HELD_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.WAITING_ON_CONSUMER)
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def among(session: Session, column: Any, ids: Iterable[int]) -> Any:
+    """``column IN ids``; on PostgreSQL ``column = ANY(:array)``: one bound array, so the SQL text
+    is the same whatever the number of ids (psycopg parses each distinct query text, and a long
+    IN list made every dispatch round a new one)."""
+    values = list(ids)
+    if is_postgres(session):
+        return column == any_(literal(values, ARRAY(Integer)))
+    return column.in_(values)
 
 
 def lock_ticket(session: Session, ticket_id: int, *, skip_locked: bool = True) -> Ticket | None:
@@ -46,17 +61,66 @@ def lock_offer_ticket(session: Session, offer_id: int) -> Ticket | None:
     return session.exec(stmt).first()
 
 
-def lock_queued_tickets(session: Session, center_id: int, limit: int) -> list[Ticket]:
-    """Up to ``limit`` queued tickets of a center, oldest first, skipping those being routed elsewhere."""
+TICKET_VIEW_COLUMNS = (
+    Ticket.id,
+    Ticket.center_id,
+    Ticket.channel,
+    Ticket.queued_at,
+    Ticket.created_at,
+    Ticket.language,
+    Ticket.required_skills,
+    Ticket.qualification_required,
+    Ticket.serious_accident,
+    Ticket.special_consideration,
+    Ticket.priority,
+)
+
+
+def queued_views(session: Session, center_id: int, limit: int) -> list[TicketView]:
+    """Up to ``limit`` queued tickets of a center, oldest first, unlocked (a planning snapshot);
+    plain column reads (no ORM objects: the dispatch hot path)."""
     stmt = (
-        select(Ticket)
+        select(*TICKET_VIEW_COLUMNS)
         .where(Ticket.center_id == center_id, Ticket.status == TicketStatus.QUEUED)
         .order_by(col(Ticket.queued_at), col(Ticket.id))
         .limit(limit)
     )
+    return [_ticket_row(r) for r in session.execute(stmt).all()]
+
+
+def lock_still_queued(session: Session, center_id: int, ticket_ids: Sequence[int]) -> set[int]:
+    """Of these tickets, the ids still queued at this center, row-locked on PostgreSQL (``SKIP
+    LOCKED``: a ticket another process is routing is left out), in id order."""
+    if not ticket_ids:
+        return set()
+    stmt = (
+        select(Ticket.id)
+        .where(
+            among(session, col(Ticket.id), ticket_ids),
+            Ticket.center_id == center_id,
+            Ticket.status == TicketStatus.QUEUED,
+        )
+        .order_by(col(Ticket.id))
+    )
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.exec(stmt).all())
+    return set(session.execute(stmt).scalars().all())
+
+
+def _ticket_row(row: Any) -> TicketView:
+    tid, center, channel, queued, created, language, skills, qualification, serious, special, prio = row
+    return TicketView(
+        id=tid,
+        center_id=center,
+        channel=channel,
+        waiting_since=queued or created,
+        language=language or "ja",
+        required_skills=frozenset(skills or ()),
+        qualification_required=bool(qualification),
+        serious_accident=bool(serious),
+        special_consideration=bool(special),
+        priority=prio or 0,
+    )
 
 
 DISPATCH_LOCK_NAMESPACE = 0x5254  # pg advisory lock key space of routing dispatch ("RT")
@@ -74,12 +138,34 @@ def try_lock_center(session: Session, center_id: int) -> bool:
     return bool(got)
 
 
-def claim_agents(session: Session, center_id: int, user_ids: Sequence[int]) -> dict[int, AgentView]:
+def claim_agents(
+    session: Session, center_id: int, user_ids: Sequence[int], snapshot: Mapping[int, AgentView] | None = None
+) -> dict[int, AgentView]:
     """Lock the presence rows of these counselors (skipping rows another process holds), in id order,
-    and return those still available, their load counted by a statement run after the lock."""
+    and return those still available, their load counted by a statement run after the lock.
+
+    With ``snapshot`` (this transaction's planning views of them), only what can change under the
+    presence lock is read again: status, the presence's capacity override and the load."""
     if not user_ids:
         return {}
-    return {a.id: a for a in agent_views(session, center_id, user_ids=user_ids, lock=True)}
+    if snapshot is None or any(uid not in snapshot for uid in user_ids):
+        return {a.id: a for a in agent_views(session, center_id, user_ids=user_ids, lock=True)}
+    stmt = (
+        select(Presence.user_id, _as_text(Presence.capacity), _as_text(User.capacity))
+        .join(User, col(User.id) == col(Presence.user_id))
+        .where(among(session, col(Presence.user_id), user_ids), Presence.status == PresenceStatus.AVAILABLE)
+        .order_by(col(Presence.user_id))
+    )
+    if is_postgres(session):
+        stmt = stmt.with_for_update(of=Presence, skip_locked=True)  # type: ignore[arg-type]
+    rows = session.execute(stmt).all()
+    load = loads(session, [r[0] for r in rows])
+    return {
+        uid: replace(
+            snapshot[uid], capacity=_caps_of(presence_cap) or _caps_of(user_cap), load=load.get(uid, {})
+        )
+        for uid, presence_cap, user_cap in rows
+    }
 
 
 def lock_presence(session: Session, user_id: int, *, skip_locked: bool = False) -> Presence | None:
@@ -126,8 +212,8 @@ def loads(
     )
     offered = select(Offer.user_id, Offer.channel, func.count()).where(Offer.status == OfferStatus.PENDING)
     if user_ids is not None:
-        held = held.where(col(Ticket.assignee_id).in_(list(user_ids)))
-        offered = offered.where(col(Offer.user_id).in_(list(user_ids)))
+        held = held.where(among(session, col(Ticket.assignee_id), user_ids))
+        offered = offered.where(among(session, col(Offer.user_id), user_ids))
     else:
         held = held.join(User, col(User.id) == col(Ticket.assignee_id)).where(User.center_id == center_id)
         offered = offered.join(User, col(User.id) == col(Offer.user_id)).where(User.center_id == center_id)
@@ -138,18 +224,37 @@ def loads(
     return out
 
 
+def _as_text(column: Any) -> Any:
+    """A JSON column read as its text: decoded once per distinct value by the cached parsers below
+    (counselors share a handful of skill sets and capacities; decoding every row was most of a
+    dispatch round's client CPU)."""
+    return cast(column, Text).label(f"{column.table.name}_{column.key}_text")
+
+
 AGENT_COLUMNS = (
     User.id,
     User.center_id,
-    User.skills,
-    User.languages,
-    User.qualifications,
-    User.capacity,
+    _as_text(User.skills),
+    _as_text(User.languages),
+    _as_text(User.qualifications),
+    _as_text(User.capacity),
     Presence.status,
-    Presence.capacity,
+    _as_text(Presence.capacity),
     Presence.last_assigned_at,
     Presence.missed_offers,
 )
+
+
+@lru_cache(maxsize=4096)
+def _set_of(raw: str | None) -> frozenset[str]:
+    value = json.loads(raw) if raw else None
+    return frozenset(str(v) for v in value) if value else frozenset()
+
+
+@lru_cache(maxsize=4096)
+def _caps_of(raw: str | None) -> Mapping[str, int]:
+    value = json.loads(raw) if raw else None
+    return MappingProxyType({str(k): int(v) for k, v in value.items()} if value else {})
 
 
 def agent_views(
@@ -169,7 +274,7 @@ def agent_views(
         .order_by(col(User.id))
     )
     if user_ids is not None:
-        stmt = stmt.where(col(User.id).in_(list(user_ids)))
+        stmt = stmt.where(among(session, col(User.id), list(user_ids)))
     if lock and is_postgres(session):
         stmt = stmt.with_for_update(of=Presence, skip_locked=True)  # type: ignore[arg-type]
     rows = session.execute(stmt).all()
@@ -182,15 +287,15 @@ def agent_views(
 
 def _view_row(row: Any, load: dict[str, int]) -> AgentView:
     uid, center, skills, languages, quals, user_cap, status, presence_cap, last, missed = row
-    caps = presence_cap or user_cap or {}
+    caps = _caps_of(presence_cap) or _caps_of(user_cap)
     return AgentView(
         id=uid,
         center_id=center,
         status=getattr(status, "value", status),
-        skills=frozenset(skills or ()),
-        languages=frozenset(languages or ("ja",)),
-        qualifications=frozenset(quals or ()),
-        capacity={str(k): int(v) for k, v in caps.items()},
+        skills=_set_of(skills),
+        languages=_set_of(languages) or frozenset(("ja",)),
+        qualifications=_set_of(quals),
+        capacity=caps,
         load=load,
         idle_since=last,
         consecutive_missed=missed,
@@ -200,22 +305,29 @@ def _view_row(row: Any, load: dict[str, int]) -> AgentView:
 PASSED = (OfferStatus.DECLINED, OfferStatus.TIMED_OUT, OfferStatus.CANCELLED)
 
 
-def passed_by(session: Session, ticket_id: int) -> frozenset[int]:
-    """Counselors who declined, let time out, or lost (offline) this ticket's offer."""
-    return passed_by_many(session, [ticket_id]).get(ticket_id, frozenset())
+REFUSED = (OfferStatus.DECLINED, OfferStatus.TIMED_OUT)
+PassSets = dict[int, frozenset[int]]
 
 
-def passed_by_many(session: Session, ticket_ids: Sequence[int]) -> dict[int, frozenset[int]]:
-    out: dict[int, set[int]] = defaultdict(set)
+def pass_sets(
+    session: Session, ticket_ids: Sequence[int], *, blocked_since: datetime | None
+) -> tuple[PassSets, PassSets]:
+    """Per ticket, in one statement: who passed on it (declined, timed out, lost it going offline:
+    the policy's ``exclude``), and who declined or let it time out after ``blocked_since``
+    (the policy's ``blocked``: not offered the same ticket again before the re-offer delay)."""
+    passed: dict[int, set[int]] = defaultdict(set)
+    blocked: dict[int, set[int]] = defaultdict(set)
     if ticket_ids:
         rows = session.exec(
-            select(Offer.ticket_id, Offer.user_id).where(
-                col(Offer.ticket_id).in_(list(ticket_ids)), col(Offer.status).in_(PASSED)
+            select(Offer.ticket_id, Offer.user_id, Offer.status, Offer.decided_at).where(
+                among(session, col(Offer.ticket_id), ticket_ids), col(Offer.status).in_(PASSED)
             )
         ).all()
-        for tid, uid in rows:
-            out[tid].add(uid)
-    return {k: frozenset(v) for k, v in out.items()}
+        for tid, uid, status, decided in rows:
+            passed[tid].add(uid)
+            if blocked_since is not None and status in REFUSED and decided and decided > blocked_since:
+                blocked[tid].add(uid)
+    return {k: frozenset(v) for k, v in passed.items()}, {k: frozenset(v) for k, v in blocked.items()}
 
 
 def pending_offer(session: Session, ticket_id: int) -> Offer | None:
@@ -224,3 +336,27 @@ def pending_offer(session: Session, ticket_id: int) -> Offer | None:
 
 def waiting_since(ticket: Ticket) -> datetime:
     return ticket.queued_at or ticket.created_at
+
+
+ABANDONED = "abandoned"  # RoutingLog kind: the consumer hung up while queued (routing.acd)
+
+
+def abandoned_place(session: Session, ticket: Ticket, now: datetime, window: timedelta) -> datetime | None:
+    """``queued_at`` of the same contact's ticket on the same channel abandoned within ``window``
+    before ``now`` (the newest such), or None."""
+    if window <= timedelta(0):
+        return None
+    return session.exec(
+        select(Ticket.queued_at)
+        .join(RoutingLog, col(RoutingLog.ticket_id) == col(Ticket.id))
+        .where(
+            RoutingLog.kind == ABANDONED,
+            col(RoutingLog.at) >= now - window,
+            col(RoutingLog.at) <= now,
+            Ticket.contact_id == ticket.contact_id,
+            Ticket.channel == ticket.channel,
+            Ticket.id != ticket.id,
+            col(Ticket.queued_at).is_not(None),
+        )
+        .order_by(col(RoutingLog.at).desc())
+    ).first()

@@ -37,3 +37,11 @@ def serve(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        if thread.is_alive():  # an open SSE stream holds uvicorn's graceful shutdown: cut it
+            server.force_exit = True
+            thread.join(timeout=10)
+        # Whatever happened to the lifespan, this app's periodic jobs must not outlive the block: a
+        # leftover job thread would expire offers and sweep tickets in the next tests' database.
+        runtime = getattr(app.state, "runtime", None)
+        if runtime is not None:
+            runtime.jobs.stop()

@@ -181,13 +181,23 @@ def _envelope(event: Event) -> dict[str, Any]:
         source_type, chat_id = "room", source.room_id
     return {
         "event_id": event.webhook_event_id,
-        "at": datetime.fromtimestamp(event.timestamp / 1000, UTC),
+        "at": _event_time(event.timestamp),
         "user_id": user_id,
         "source_type": source_type,
         "chat_id": chat_id,
         "reply_token": getattr(event, "reply_token", None),
         "redelivery": bool(event.delivery_context.is_redelivery),
     }
+
+
+def _event_time(ts: Any) -> datetime:
+    """LINE's millisecond timestamp; now when it is missing or outside what a datetime can hold."""
+    if isinstance(ts, int) and not isinstance(ts, bool):
+        try:
+            return datetime.fromtimestamp(ts / 1000, UTC)
+        except (ValueError, OverflowError, OSError):
+            pass
+    return datetime.now(UTC)
 
 
 def _envelope_from_dict(raw: Any) -> dict[str, Any]:
@@ -197,7 +207,7 @@ def _envelope_from_dict(raw: Any) -> dict[str, Any]:
     context = raw.get("deliveryContext") if isinstance(raw.get("deliveryContext"), dict) else {}
     return {
         "event_id": str(raw.get("webhookEventId", "")),
-        "at": datetime.fromtimestamp(ts / 1000, UTC) if isinstance(ts, int) else datetime.now(UTC),
+        "at": _event_time(ts),
         "user_id": source.get("userId") if isinstance(source.get("userId"), str) else None,
         "source_type": str(source.get("type", "unknown")),
         "chat_id": source.get("groupId") or source.get("roomId"),

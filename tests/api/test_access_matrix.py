@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import create_app
 from config.runtime import Runtime
 from config.settings import Settings
 from crm import accidents
-from crm.models import Role, Ticket, TicketStatus, utcnow
+from crm.models import Attachment, CannedResponse, Message, Role, Ticket, TicketStatus, utcnow
 from crm.security import create_access_token
 from knowledge import service as knowledge
 from tests.conftest import _reset_database
@@ -85,12 +85,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/openapi.json"): rule("public"),
     ("GET", "/docs"): rule("public"),
     ("GET", "/docs/oauth2-redirect"): rule("public"),
+    ("GET", "/docs/assets/{name}"): rule("public", params=lambda w, s: {"name": "swagger-ui.css"}),
     ("GET", "/redoc"): rule("public"),
     ("GET", "/healthz"): rule("public"),
     ("GET", "/readyz"): rule("public", 200, 503),
     ("GET", "/metrics"): rule("signed", 403),  # loopback or MADOGUCHI_METRICS_TOKEN, never a user's token
     ("GET", "/"): rule("public"),
-    ("GET", "/console/{asset}"): rule("public", params=lambda w, s: {"asset": "console.js"}),
+    ("GET", "/console/{asset}"): rule("public", params=lambda w, s: {"asset": "main.js"}),
+    ("GET", "/console/vendor/twilio-voice-sdk-2.18.5/{name}"): rule(
+        "public", params=lambda w, s: {"name": "twilio.min.js"}
+    ),
+    ("GET", "/console/sounds/{name}"): rule("public", params=lambda w, s: {"name": "incoming.wav"}),
     ("POST", "/api/auth/token"): rule("public", 401, data={"username": "nobody", "password": "x" * 8}),
     ("POST", "/api/auth/logout"): rule("public", 204),
     ("POST", "/channels/line/webhook"): rule(
@@ -109,6 +114,28 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/channels/email/{public_id}/inbound"): rule(
         "signed", 401, params=on("channel_public", "public_id"), json=lambda w, s: {"raw": "x"}
     ),
+    # Twilio's X-Twilio-Signature decides (channels/voice/webhook.py), never a user's token: unsigned → 403
+    ("POST", "/channels/twilio/voice"): rule(
+        "signed", 403, 404, data={"CallSid": "CA0", "To": "+81300000000", "From": "+81312345678"}
+    ),
+    ("POST", "/channels/twilio/{public_id}/voice"): rule(
+        "signed", 403, 404, data={"CallSid": "CA0"}, params=lambda w, s: {"public_id": "nope"}
+    ),
+    ("POST", "/channels/twilio/{public_id}/voice/{step}"): rule(
+        "signed", 403, 404, data={"CallSid": "CA0"}, params=lambda w, s: {"public_id": "nope", "step": "wait"}
+    ),
+    ("POST", "/channels/twilio/client"): rule(
+        "signed", 403, data={"CallSid": "CA0", "From": "client:user-1"}
+    ),
+    ("GET", "/api/voice/stats"): rule("supervisor"),
+    # the matrix's tickets are not calls: 404 for whoever may see them
+    ("POST", "/api/voice/calls/{ticket_id}/hangup"): rule("center", 404, params=TICKET),
+    ("POST", "/api/voice/calls/{ticket_id}/callback"): rule("center", 404, params=TICKET),
+    ("GET", "/api/voice/calls/{ticket_id}"): rule("center", 404, params=TICKET),
+    # 503: the softphone's Twilio API key is not configured in the test settings
+    ("GET", "/api/voice/token"): rule("user", 200, 503),
+    # Slack's signature (routing/slack_command.py), never a user's token: 401, or 503 when not configured
+    ("POST", "/integrations/slack/commands"): rule("signed", 401, 503),
     ("GET", "/api/me"): rule("user"),
     ("GET", "/api/centers"): rule("user"),
     ("GET", "/api/tickets"): rule("user"),
@@ -116,6 +143,28 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/events"): rule("user", stream=True),
     ("PUT", "/api/me/presence"): rule("user", json=lambda w, s: {"status": "offline"}),
     ("POST", "/api/me/heartbeat"): rule("user"),
+    ("GET", "/api/me/presence"): rule("user"),
+    ("GET", "/api/contacts/{contact_id}"): rule("center", params=on("contact", "contact_id")),
+    ("GET", "/api/templates"): rule("user"),
+    ("GET", "/api/me/colleagues"): rule("user"),
+    ("GET", "/api/tickets/{ticket_id}/attachments"): rule("center", params=TICKET),
+    # a pending file: allowed users learn there is nothing to download yet (409), others get 403
+    ("GET", "/api/attachments/{attachment_id}"): rule(
+        "center", 409, params=on("attachment", "attachment_id")
+    ),
+    ("POST", "/api/tickets/{ticket_id}/claim"): rule("center", 200, 409, params=TICKET),
+    ("POST", "/api/templates"): rule(
+        "supervisor_center",
+        201,
+        json=lambda w, s: {"title": "折返し", "body": "{consumer_name}様", "center_id": w.id("center", s)},
+    ),
+    ("DELETE", "/api/templates/{template_id}"): rule(
+        "supervisor_center", 204, params=on("template", "template_id")
+    ),
+    ("GET", "/api/wallboard"): rule("supervisor"),
+    ("PUT", "/api/users/{user_id}/presence"): rule(
+        "supervisor_center", params=on("user", "user_id"), json=lambda w, s: {"status": "offline"}
+    ),
     ("GET", "/api/offers"): rule("user"),
     ("GET", "/api/staffing"): rule("user", 200, 422),
     ("GET", "/api/knowledge/search"): rule("user", query={"q": "解約"}),
@@ -141,6 +190,8 @@ RULES: dict[tuple[str, str], Rule] = {
         params=REPORT,
         json=lambda w, s: {"method": "電話"},  # 400: draft incomplete
     ),
+    ("GET", "/api/accident-reports/{report_id}/notification.pdf"): rule("center", params=REPORT),
+    ("GET", "/api/accident-reports/{report_id}/notification.csv"): rule("center", params=REPORT),
     ("POST", "/api/tickets/{ticket_id}/transfer"): rule(
         "center", 200, 409, 422, params=TICKET, json=lambda w, s: {"reason": "専門", "to_supervisor": True}
     ),
@@ -149,12 +200,60 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/tickets/{ticket_id}/suggestions/feedback"): rule(
         "center", 204, params=TICKET, json=lambda w, s: {"sales_method": "通信販売"}
     ),
+    # the consultation record (crm/records_api.py, knowledge/record_fill_api.py)
+    ("GET", "/api/tickets/{ticket_id}/record"): rule("center", params=TICKET),
+    ("PATCH", "/api/tickets/{ticket_id}/record"): rule(
+        "center", params=TICKET, json=lambda w, s: {"values": {"contract_amount": 120000}}
+    ),
+    ("POST", "/api/tickets/{ticket_id}/record/validate"): rule(
+        "center", params=TICKET, json=lambda w, s: {"values": {"paid_amount": 5}}
+    ),
+    # 422: the empty draft misses required fields; 409: nothing submitted yet to approve or return
+    ("POST", "/api/tickets/{ticket_id}/record/submit"): rule(
+        "center", 422, params=TICKET, json=lambda w, s: {}
+    ),
+    ("POST", "/api/tickets/{ticket_id}/record/approve"): rule("supervisor_center", 409, params=TICKET),
+    ("POST", "/api/tickets/{ticket_id}/record/return"): rule(
+        "supervisor_center", 409, params=TICKET, json=lambda w, s: {"comments": {"outcome": "処理結果を"}}
+    ),
+    ("POST", "/api/tickets/{ticket_id}/record/reopen"): rule(
+        "supervisor_center", 409, params=TICKET, json=lambda w, s: {"reason": "金額の補正"}
+    ),
+    ("GET", "/api/tickets/{ticket_id}/record/history"): rule("center", params=TICKET),
+    ("GET", "/api/tickets/{ticket_id}/record/prefill"): rule("center", params=TICKET),
+    ("POST", "/api/tickets/{ticket_id}/record/choices"): rule(
+        "center",
+        params=TICKET,
+        json=lambda w, s: {
+            "choices": [{"field": "sales_method", "choice": "accept", "suggested": "通信販売"}]
+        },
+    ),
+    ("GET", "/api/records/queue"): rule("supervisor"),
+    ("POST", "/api/records/approve"): rule(
+        "supervisor", json=lambda w, s: {"ticket_ids": [w.id("ticket", s)]}
+    ),
+    ("GET", "/api/records/rules"): rule("user"),
     ("POST", "/api/offers/{offer_id}/accept"): rule("offeree", 200, 409, params=on("offer", "offer_id")),
     ("POST", "/api/offers/{offer_id}/decline"): rule("offeree", 200, 409, params=on("offer", "offer_id")),
     ("GET", "/api/queues"): rule("supervisor"),
     ("GET", "/api/exports/cases.csv"): rule(
         "supervisor", query={"date_from": "2020-01-01", "date_to": "2030-12-31"}
     ),
+    ("GET", "/api/stats/counts"): rule(
+        "supervisor", query={"date_from": "2026-01-01", "date_to": "2026-03-31"}
+    ),
+    ("GET", "/api/stats/spikes"): rule(
+        "supervisor", query={"date_from": "2026-01-01", "date_to": "2026-03-31"}
+    ),
+    ("GET", "/api/stats/digest.html"): rule("supervisor"),
+    ("GET", "/api/stats/digest.csv"): rule("supervisor"),
+    ("GET", "/api/exports/anonymized.csv"): rule(
+        "supervisor", query={"date_from": "2026-01-01", "date_to": "2026-03-31"}
+    ),
+    ("GET", "/api/exports/anonymized.parquet"): rule(
+        "supervisor", query={"date_from": "2026-01-01", "date_to": "2026-03-31"}
+    ),
+    ("GET", "/api/exports/anonymized-columns.csv"): rule("supervisor"),
     ("POST", "/api/knowledge/documents"): rule(
         "supervisor_center",
         json=lambda w, s: [
@@ -294,8 +393,32 @@ def build_world(client: TestClient) -> World:
         world.ids["doc"] = {s: f"doc-{s}" for s in SIDES}
         world.ids["offer"] = _offers(db, tickets, {"A": people[CA].id, "B": people[CB].id})
         world.ids["channel"] = _channels(db, rt, world)
+        world.ids["template"] = _templates(db, world)
+        world.ids["attachment"] = _attachments(db, world)
         db.commit()
     return world
+
+
+def _attachments(db: Session, world: World) -> dict[str, int]:
+    out = {}
+    for side in SIDES:
+        message = db.exec(select(Message).where(Message.ticket_id == world.id("ticket", side))).first()
+        row = Attachment(
+            message_id=message.id, filename="photo.jpg", content_type="image/jpeg", status="pending"
+        )  # type: ignore[union-attr]
+        db.add(row)
+        db.flush()
+        out[side] = row.id
+    return out  # type: ignore[return-value]
+
+
+def _templates(db: Session, world: World) -> dict[str, int]:
+    rows = {
+        s: CannedResponse(center_id=world.id("center", s), title="挨拶", body="こんにちは") for s in SIDES
+    }
+    db.add_all(rows.values())
+    db.flush()
+    return {s: r.id for s, r in rows.items()}  # type: ignore[misc]
 
 
 def _offers(db: Session, tickets: dict[str, Any], to: dict[str, Any]) -> dict[str, int]:

@@ -19,6 +19,7 @@ from config.runtime import Runtime
 from crm.models import Contact, Role, Ticket
 from tests.api.conftest import login
 from tests.factories import make_center, make_user, receive
+from tests.record_support import mark_approved
 
 SUMMARY = (
     "相談者はTaro Satoさん（昭和25年3月4日に生まれた）。電話は090.1234.5678、母のメモでは〇九〇・一二三四・五六七八。"
@@ -66,6 +67,7 @@ def _plant(client: TestClient, db: Session, app_runtime: Runtime) -> dict:
     )
     assert res.status_code == 200, res.text
     app_runtime.jobs.drain()
+    mark_approved(db, old.ticket_id)  # exports count approved records only
     upload = [
         {
             "id": "tky-case-1",

@@ -307,4 +307,6 @@ def test_a_mail_attachment_is_stored_with_its_japanese_name(email_client: TestCl
     assert post(email_client, "nested_rfc2231.eml").status_code == 202  # type: ignore[attr-defined]
     rt.jobs.drain()
     with Session(rt.engine) as s:
-        assert s.exec(select(func.count()).select_from(Attachment)).one() == 2  # the redelivery stores nothing
+        assert (
+            s.exec(select(func.count()).select_from(Attachment)).one() == 2
+        )  # the redelivery stores nothing

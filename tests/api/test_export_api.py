@@ -14,6 +14,7 @@ from crm.models import AuditLog, Role, Ticket
 from tests.api.conftest import login
 from tests.clock import Instant
 from tests.factories import make_center, make_user, receive
+from tests.record_support import mark_approved
 
 PERSONAL = "山田太郎です。電話は090-1234-5678、メールはtaro.yamada@example.jp です。"
 
@@ -26,12 +27,14 @@ def test_export_masks_personal_data_and_stays_in_the_center(
     make_user(db, tokyo, "sato")
     mine = receive(db, tokyo, "健康食品の定期購入", sender="U1")
     receive(db, osaka, "大阪の相談", sender="U2")
+    receive(db, tokyo, "まだ決裁されていない相談", sender="U3")  # not approved: not exported
     ticket = db.get(Ticket, mine.ticket_id)
     assert ticket is not None
     ticket.summary = PERSONAL + "株式会社ミライ健康のサプリを定期購入。"
     ticket.contract_amount = 9800
     db.add(ticket)
     db.commit()
+    mark_approved(db, mine.ticket_id)
     today = jst_date(ticket.created_at).isoformat()  # the export's days are JST days
     res = client.get(
         f"/api/exports/cases.csv?date_from=2020-01-01&date_to={today}", headers=login(client, "boss")

@@ -18,6 +18,7 @@ from crm.models import Role, Ticket
 from tests.api.conftest import login
 from tests.clock import Instant
 from tests.factories import make_center, make_user, receive
+from tests.record_support import mark_approved
 
 
 def _export(client: TestClient, headers: dict[str, str], day: str) -> list[dict[str, str]]:
@@ -38,6 +39,7 @@ def test_export_and_cooling_off_use_the_jst_day(
     ticket.sales_method = "訪問販売"
     db.add(ticket)
     db.commit()
+    mark_approved(db, got.ticket_id)  # exports count approved records only
     today, yesterday = jst_clock.day.isoformat(), (jst_clock.day - timedelta(days=1)).isoformat()
 
     boss = login(client, "boss")

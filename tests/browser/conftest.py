@@ -45,3 +45,16 @@ def browser() -> Iterator[Any]:
         b.new_page = new_page  # type: ignore[method-assign]
         yield b
         b.close()
+
+
+@pytest.fixture
+def artifacts(tmp_path: Any, request: pytest.FixtureRequest) -> Any:
+    """Where a test saves its screenshots: $MADOGUCHI_ARTIFACTS/<test name> (CI keeps it), else tmp."""
+    from pathlib import Path
+
+    root = os.environ.get("MADOGUCHI_ARTIFACTS")
+    if not root:
+        return tmp_path
+    out = Path(root) / "browser" / request.node.name
+    out.mkdir(parents=True, exist_ok=True)
+    return out

@@ -84,7 +84,7 @@ def test_console_pages_carry_a_content_security_policy(migrated: Settings) -> No
     with serve(create_app(migrated)) as url:
         res = httpx.get(url + "/")
         assert res.status_code == 200 and "script-src 'self'" in res.headers["content-security-policy"]
-        assert httpx.get(url + "/console/console.js").headers["content-type"].startswith("text/javascript")
+        assert httpx.get(url + "/console/main.js").headers["content-type"].startswith("text/javascript")
         assert httpx.get(url + "/console/../app.py").status_code == 404
 
 

@@ -1,4 +1,5 @@
-"""The demo gives every demo center its own LINE account and email address, with ids a README can name."""
+"""The demo gives every demo center its own LINE account, email address and phone number (plus a 188
+entry number), with ids a README can name."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ def test_demo_channels_are_per_center_deterministic_and_idempotent(
     keys = runtime.settings.encryption_keys
     centers = _load_centers(session, read_demo_file("centers.json"))
     session.commit()
-    assert load_demo_channels(session, centers, keys) == 2 * len(centers)
+    # LINE, email and a direct number per center, plus one 188-style entry number without a center
+    assert load_demo_channels(session, centers, keys) == 3 * len(centers) + 1
     assert load_demo_channels(session, centers, keys) == 0
     accounts = list_accounts(session, keys=keys)
-    assert sorted((a.center_code, a.kind) for a in accounts) == sorted(
-        (code, kind) for code in centers for kind in ("line", "email")
+    assert sorted((a.center_code or "", a.kind) for a in accounts) == sorted(
+        [(code, kind) for code in centers for kind in ("line", "email", "voice")] + [("", "voice")]
     )
+    entry = get_account(session, public_id=demo_public_id("voice", "188"), keys=keys)
+    assert entry is not None and entry.center_id is None and entry.settings["default_center"] == "tokyo"
     tokyo = get_account(session, public_id=demo_public_id("line", "tokyo"), keys=keys)
     assert (
         tokyo is not None

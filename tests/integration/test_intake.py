@@ -73,9 +73,7 @@ def test_message_received_event_is_published_after_commit_only(runtime: Runtime,
     assert len(received) == 1 and received[0]["ticket_created"] is True
 
 
-def test_automatic_reply_goes_through_the_outbox_and_is_delivered(
-    runtime: Runtime, session: Session
-) -> None:
+def test_automatic_reply_goes_through_the_outbox_and_is_delivered(runtime: Runtime, session: Session) -> None:
     from crm.models import MessageStatus, OutboxItem
     from crm.services import post_automatic_reply
 

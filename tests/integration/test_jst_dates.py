@@ -50,7 +50,7 @@ def test_demo_cases_are_received_on_their_jst_day(jst_midnight: Instant, runtime
         )
         opened = session.exec(select(Ticket).where(Ticket.status != TicketStatus.CLOSED)).all()
     exported = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
-    assert len(exported) == len(rows)
+    assert len(exported) == len(rows) - len(open_case_ids(rows))  # open cases are not approved yet
     received_on = sorted(r["received_on"] for r in rows if r["id"] not in open_case_ids(rows))
     closed_days = sorted(r["受付日"] for r in exported if int(r["受付番号"]) not in {t.id for t in opened})
     assert closed_days == received_on  # noon JST on the case's day, whatever the server's TZ

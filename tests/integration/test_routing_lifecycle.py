@@ -97,3 +97,23 @@ def test_after_hours_answer_again_in_the_next_closed_period(runtime: Runtime, se
         ).all()
         answered.append(len(logs))
     assert answered == [1, 1, 2, 2]  # Friday night + weekend is one closed period, Monday night another
+
+
+def test_a_voicemail_at_a_closed_center_gets_no_text_answer(runtime: Runtime, session: Session) -> None:
+    """A call carries no text: the after-hours notice is spoken by the IVR, never queued as a message
+    that the voice adapter would refuse (it used to end as a failed outbox row on the timeline)."""
+    from crm.models import ContactIdentity, OutboxItem
+
+    night = make_center(session, "never-open-voice", hours={}, closed_dates=[])
+    call = lost_ticket(session, night, age=timedelta(0))
+    call.channel = "voice"
+    session.add(ContactIdentity(contact_id=call.contact_id, channel="voice", external_id="+819012345678"))
+    chat = lost_ticket(session, night, age=timedelta(0))
+    session.add(ContactIdentity(contact_id=chat.contact_id, channel="line", external_id="Uchat-night"))
+    session.commit()
+    for ticket in (call, chat):
+        service.enqueue_ticket(session, ticket_id=ticket.id, now=utcnow())  # type: ignore[arg-type]
+        session.commit()
+    auto = {m.ticket_id for m in session.exec(select(Message).where(Message.kind == "auto")).all()}
+    assert auto == {chat.id}  # the chat is answered; the call is not
+    assert session.exec(select(OutboxItem).where(OutboxItem.recipient == "+819012345678")).first() is None

@@ -45,7 +45,9 @@ def test_multi_skill_policy_beats_round_robin_on_the_same_stream() -> None:
     policy, rr = result["policy"], result["round_robin"]
     assert policy.overall.arrivals == rr.overall.arrivals
     assert policy.overall.asa < rr.overall.asa
-    assert policy.per_skill["越境取引"].asa < rr.per_skill["越境取引"].asa
+    # the rare skill is not starved: versatile counselors serve it first (per-skill priority)
+    assert policy.per_skill["越境取引"].asa < 0.8 * rr.per_skill["越境取引"].asa
+    assert policy.per_skill["金融・保険"].asa < 0.8 * rr.per_skill["金融・保険"].asa
 
 
 def test_same_seed_same_result_and_lognormal_runs() -> None:

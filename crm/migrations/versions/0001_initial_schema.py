@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 21:10:58.235004
+Create Date: 2026-12-02 00:35:09.817994
 """
 
 from collections.abc import Sequence
@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('level', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('parent_code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('postal_prefixes', sa.JSON(), nullable=False),
+    sa.Column('municipalities', sa.JSON(), nullable=False),
     sa.Column('hours', sa.JSON(), nullable=False),
     sa.Column('closed_dates', sa.JSON(), nullable=False),
     sa.Column('backup_rules', sa.JSON(), nullable=False),
@@ -70,6 +71,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('login_throttle', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_throttle_expires_at'), ['expires_at'], unique=False)
+
+    op.create_table('queueevent',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('call_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('queue', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('agent', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('event', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('wait_seconds', sa.Float(), nullable=True),
+    sa.Column('talk_seconds', sa.Float(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=True),
+    sa.Column('data', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key', name='uq_queueevent_key')
+    )
+    with op.batch_alter_table('queueevent', schema=None) as batch_op:
+        batch_op.create_index('ix_queueevent_call', ['call_id'], unique=False)
+        batch_op.create_index('ix_queueevent_queue_at', ['queue', 'at'], unique=False)
 
     op.create_table('revoked_token',
     sa.Column('jti', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -161,6 +181,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_knowledge_document_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_knowledge_document_source_ticket_id'), ['source_ticket_id'], unique=False)
 
+    op.create_table('knowledge_self_help_setting',
+    sa.Column('center_id', sa.Integer(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('min_queue_position', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['center_id'], ['center.id'], ),
+    sa.PrimaryKeyConstraint('center_id')
+    )
     op.create_table('retentionpolicy',
     sa.Column('center_id', sa.Integer(), nullable=False),
     sa.Column('years', sa.Integer(), nullable=False),
@@ -206,6 +234,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_auditlog_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditlog_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditlog_request_id'), ['request_id'], unique=False)
+
+    op.create_table('cannedresponse',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('center_id', sa.Integer(), nullable=False),
+    sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['center_id'], ['center.id'], ),
+    sa.ForeignKeyConstraint(['created_by'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('center_id', 'title', name='uq_cannedresponse_center_title')
+    )
+    with op.batch_alter_table('cannedresponse', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cannedresponse_center_id'), ['center_id'], unique=False)
 
     op.create_table('datapurge',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -255,6 +298,7 @@ def upgrade() -> None:
     sa.Column('since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('last_heartbeat', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('missed_offers', sa.Integer(), nullable=False),
+    sa.Column('wrap_up_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('last_assigned_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('capacity', sa.JSON(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
@@ -324,6 +368,7 @@ def upgrade() -> None:
     sa.Column('notified_by', sa.Integer(), nullable=True),
     sa.Column('notified_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('notification_method', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
+    sa.Column('escalated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['created_by'], ['user.id'], ),
     sa.ForeignKeyConstraint(['notified_by'], ['user.id'], ),
@@ -333,6 +378,35 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('accidentreport', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_accidentreport_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('caserecord',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('center_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('DRAFT', 'SUBMITTED', 'RETURNED', 'APPROVED', name='recordstatus'), nullable=False),
+    sa.Column('values', sa.JSON(), nullable=False),
+    sa.Column('reviewed_values', sa.JSON(), nullable=False),
+    sa.Column('comments', sa.JSON(), nullable=False),
+    sa.Column('rules_version', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('serious', sa.Boolean(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('reviewer_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('reviewed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('approved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['center_id'], ['center.id'], ),
+    sa.ForeignKeyConstraint(['reviewer_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('caserecord', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_caserecord_center_id'), ['center_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_caserecord_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_caserecord_ticket_id'), ['ticket_id'], unique=True)
 
     op.create_table('knowledge_label_feedback',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -410,6 +484,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_offer_ticket_id'), ['ticket_id'], unique=False)
         batch_op.create_index('ix_offer_user_status', ['user_id', 'status'], unique=False)
 
+    op.create_table('recordfieldfeedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('choice', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('suggested', sa.JSON(), nullable=True),
+    sa.Column('chosen', sa.JSON(), nullable=True),
+    sa.Column('confidence', sa.Float(), nullable=True),
+    sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('recordfieldfeedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_recordfieldfeedback_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
@@ -427,6 +519,34 @@ def upgrade() -> None:
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachment_message_id'), ['message_id'], unique=False)
 
+    op.create_table('caserecordchange',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('field', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('old', sa.JSON(), nullable=True),
+    sa.Column('new', sa.JSON(), nullable=True),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], ),
+    sa.ForeignKeyConstraint(['record_id'], ['caserecord.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('caserecordchange', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_caserecordchange_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_caserecordchange_record_id'), ['record_id'], unique=False)
+
+    op.create_table('knowledge_self_help_sent',
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('doc_ids', sa.JSON(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['message_id'], ['message.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
+    sa.PrimaryKeyConstraint('ticket_id')
+    )
     op.create_table('outboxitem',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=True),
@@ -459,10 +579,20 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_status_next')
 
     op.drop_table('outboxitem')
+    op.drop_table('knowledge_self_help_sent')
+    with op.batch_alter_table('caserecordchange', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_caserecordchange_record_id'))
+        batch_op.drop_index(batch_op.f('ix_caserecordchange_at'))
+
+    op.drop_table('caserecordchange')
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachment_message_id'))
 
     op.drop_table('attachment')
+    with op.batch_alter_table('recordfieldfeedback', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_recordfieldfeedback_ticket_id'))
+
+    op.drop_table('recordfieldfeedback')
     with op.batch_alter_table('offer', schema=None) as batch_op:
         batch_op.drop_index('ix_offer_user_status')
         batch_op.drop_index(batch_op.f('ix_offer_ticket_id'))
@@ -481,6 +611,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_knowledge_label_feedback_ticket_id'))
 
     op.drop_table('knowledge_label_feedback')
+    with op.batch_alter_table('caserecord', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_caserecord_ticket_id'))
+        batch_op.drop_index(batch_op.f('ix_caserecord_status'))
+        batch_op.drop_index(batch_op.f('ix_caserecord_center_id'))
+
+    op.drop_table('caserecord')
     with op.batch_alter_table('accidentreport', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_accidentreport_ticket_id'))
 
@@ -504,6 +640,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_datapurge_object_id'))
 
     op.drop_table('datapurge')
+    with op.batch_alter_table('cannedresponse', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cannedresponse_center_id'))
+
+    op.drop_table('cannedresponse')
     with op.batch_alter_table('auditlog', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auditlog_request_id'))
         batch_op.drop_index(batch_op.f('ix_auditlog_at'))
@@ -516,6 +656,7 @@ def downgrade() -> None:
 
     op.drop_table('user')
     op.drop_table('retentionpolicy')
+    op.drop_table('knowledge_self_help_setting')
     with op.batch_alter_table('knowledge_document', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_knowledge_document_source_ticket_id'))
         batch_op.drop_index(batch_op.f('ix_knowledge_document_kind'))
@@ -541,6 +682,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_revoked_token_expires_at'))
 
     op.drop_table('revoked_token')
+    with op.batch_alter_table('queueevent', schema=None) as batch_op:
+        batch_op.drop_index('ix_queueevent_queue_at')
+        batch_op.drop_index('ix_queueevent_call')
+
+    op.drop_table('queueevent')
     with op.batch_alter_table('login_throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_throttle_expires_at'))
 
