@@ -150,8 +150,10 @@ def test_supervisor_sees_weekly_trends_with_the_spike_and_hidden_cells(
         page.wait_for_selector("#trends-title:has-text('相談の傾向')")
         assert page.inner_text("#nav-trends") == "傾向"
         assert "集計の軸" in page.inner_text("#trends-form")
-        assert "電話" in page.inner_text("#trends-legend") and "Phone" not in page.inner_text(
-            "#trends-legend"
+        # The chart is redrawn after its data is refetched: wait for it rather than read it at once.
+        page.wait_for_function(
+            "(() => { const t = document.querySelector('#trends-legend').innerText;"
+            " return t.includes('電話') && !t.includes('Phone'); })()"
         )
         assert "1～2件のため非表示" in page.inner_text("#trends-legend")
         assert page.inner_text("#dl-anon-parquet") == "匿名化データ (Parquet)"
