@@ -19,9 +19,12 @@ run: $(STAMP)
 	$(BIN)/madoguchi demo
 	$(BIN)/madoguchi serve --host $(HOST) --port $(PORT)
 
+# One pytest worker per core, at most 4 (each its own database and Redis db); TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

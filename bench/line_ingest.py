@@ -13,9 +13,14 @@ falls back to a (much slower) Python thread-pool client. ~10% of the events are 
 ``isRedelivery: true``; afterwards the database must hold every distinct ``webhookEventId`` sent,
 once (0 lost, 0 duplicated).
 
+On a shared machine one run says little: each shape runs ``--repeat`` (3) back-to-back pairs, bare
+then webhook, with fresh events, both servers up the whole time; the ratio is the median of the
+pairs' ratios (each pair ran under the same load), the figures shown the median run of each server,
+every run and the 1-minute load average after it are in the JSON.
+
     apt-get install -y wrk
     .venv/bin/python bench/line_ingest.py                 # embedded default (SQLite) + PostgreSQL/Redis
-    .venv/bin/python bench/line_ingest.py --skip-embedded --requests 6000 --workers 2
+    .venv/bin/python bench/line_ingest.py --skip-embedded --requests 6000 --workers 2 --repeat 5
 
 Writes bench/results/line_ingest.json.
 """
@@ -459,28 +464,7 @@ def run_backend(label: str, database_url: str, redis_url: str | None, args: argp
     shapes = [(1, args.requests), (10, max(1, args.requests // 10))]
     try:
         for per_body, requests in shapes:
-            prefix = f"B{label[:2].upper()}{per_body:02d}{secrets.token_hex(2)}"
-            bodies, sent_ids, events_sent = make_bodies(
-                prefix, requests, per_body, args.users, args.dup_percent
-            )
-            warm, _, _ = make_bodies("W" + prefix, args.warmup, per_body, args.users, 0)
-            shape: dict[str, Any] = {
-                "events_per_body": per_body,
-                "requests": len(bodies),
-                "events_sent": events_sent,
-                "distinct_events": len(sent_ids),
-            }
-            with server("bench.line_ingest:bare_app", env, args.workers, ROOT) as url:
-                run(args.client, url, warm, args)
-                shape["bare"] = run(args.client, url, bodies, args)
-            with server("bench.line_ingest:line_app", env, args.workers, ROOT) as url:
-                run(args.client, url, warm, args)
-                shape["webhook"] = run(args.client, url, bodies, args)
-            shape.update(count_stored(db_url, prefix, sent_ids))
-            w, b = shape["webhook"], shape["bare"]
-            w["events_per_second"] = round(events_sent * w["ok"] / max(1, w["requests"]) / w["seconds"], 1)
-            b["events_per_second"] = round(events_sent * b["ok"] / max(1, b["requests"]) / b["seconds"], 1)
-            shape["ratio_vs_bare"] = round(w["per_second"] / b["per_second"], 3)
+            shape = measure_shape(label, db_url, env, per_body, requests, args)
             result["shapes"].append(shape)
             report(label, shape)
     finally:
@@ -490,8 +474,59 @@ def run_backend(label: str, database_url: str, redis_url: str | None, args: argp
     return result
 
 
+def measure_shape(
+    label: str, db_url: str, env: dict[str, str], per_body: int, requests: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """``--repeat`` back-to-back pairs (bare, then the webhook) with fresh events each time, both
+    servers up the whole time: each pair ran under the same machine load, so the ratio is the median
+    of the pairs' ratios; the figures shown are the median run of each server."""
+    prefix = f"B{label[:2].upper()}{per_body:02d}{secrets.token_hex(2)}"
+    warm, _, _ = make_bodies("W" + prefix, args.warmup, per_body, args.users, 0)
+    pairs: list[dict[str, Any]] = []
+    sent_ids: set[str] = set()
+    with (
+        server("bench.line_ingest:bare_app", env, args.workers, ROOT) as bare_url,
+        server("bench.line_ingest:line_app", env, args.workers, ROOT) as line_url,
+    ):
+        run(args.client, bare_url, warm, args)
+        run(args.client, line_url, warm, args)
+        for r in range(args.repeat):
+            bodies, ids, events_sent = make_bodies(
+                f"{prefix}r{r:02d}", requests, per_body, args.users, args.dup_percent
+            )
+            sent_ids |= ids
+            pair: dict[str, Any] = {"bare": run(args.client, bare_url, bodies, args)}
+            pair["webhook"] = run(args.client, line_url, bodies, args)
+            for side in pair.values():
+                side["events_per_second"] = round(
+                    events_sent * side["ok"] / max(1, side["requests"]) / side["seconds"], 1
+                )
+            pair["ratio_vs_bare"] = round(pair["webhook"]["per_second"] / pair["bare"]["per_second"], 3)
+            pair["load_avg_1m"] = round(os.getloadavg()[0], 2)
+            pairs.append(pair)
+    shape: dict[str, Any] = {
+        "events_per_body": per_body,
+        "requests": len(bodies),
+        "events_sent": events_sent,
+        "distinct_events": len(ids),
+        "repeat": args.repeat,
+        "bare": median_run([p["bare"] for p in pairs]),
+        "webhook": median_run([p["webhook"] for p in pairs]),
+        "ratio_vs_bare": round(statistics.median(p["ratio_vs_bare"] for p in pairs), 3),
+        "runs": pairs,
+    }
+    shape.update(count_stored(db_url, prefix, sent_ids))  # every run's events: 0 lost, 0 duplicated
+    return shape
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median throughput (its own latency figures, not a mix of runs)."""
+    return sorted(runs, key=lambda r: r["per_second"])[len(runs) // 2]
+
+
 def report(label: str, s: dict[str, Any]) -> None:
     w, b = s["webhook"], s["bare"]
+    pair_ratios = ", ".join(f"{p['ratio_vs_bare']:.2f}" for p in s["runs"])
     print(
         f"== {label}, {s['events_per_body']} event(s) per body: {s['requests']} requests, "
         f"{s['events_sent']} events ({s['distinct_events']} distinct)\n"
@@ -500,7 +535,8 @@ def report(label: str, s: dict[str, Any]) -> None:
         f"server CPU {w['server_cpu_ms_per_request']:.2f} ms/req, machine busy {w['machine_busy_percent']:.0f}%\n"
         f"   bare    {b['events_per_second']:>8.1f} events/s  {b['per_second']:>7.1f} req/s  "
         f"p50 {b['p50_ms']:.1f} ms  p99 {b['p99_ms']:.1f} ms  non-200 {b['errors']}\n"
-        f"   ratio {s['ratio_vs_bare']:.2f}  stored {s['stored_rows']}  lost {s['lost']}  "
+        f"   ratio {s['ratio_vs_bare']:.2f} (median of {s['repeat']} pairs: {pair_ratios})  "
+        f"stored {s['stored_rows']}  lost {s['lost']}  "
         f"duplicated {s['duplicated']}",
         flush=True,
     )
@@ -516,6 +552,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--users", type=int, default=500, help="distinct LINE users sending")
     parser.add_argument("--dup-percent", type=int, default=10, help="share of bodies resent (redelivery)")
+    parser.add_argument("--repeat", type=int, default=3, help="bare/webhook pairs per shape (median)")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--skip-embedded", action="store_true")
     parser.add_argument("--skip-pg", action="store_true")
@@ -537,7 +574,7 @@ def main() -> None:
         "client": args.client,
         "settings": {
             k: getattr(args, k)
-            for k in ("requests", "warmup", "connections", "workers", "users", "dup_percent")
+            for k in ("requests", "warmup", "connections", "workers", "users", "dup_percent", "repeat")
         },
         "results": results,
     }

@@ -6,6 +6,7 @@ does not read the accounts table (nor decrypt secrets) per request, and disablin
 rotating its secret takes effect within that time. :func:`accept` is the rest of the hot path: ONE
 ``INSERT … ON CONFLICT DO NOTHING`` (crm.inbound_events.store_raw) and one enqueue per sender with
 new events (usually one). If enqueueing fails (Redis down), the periodic sweep picks them up.
+The same from the event loop, with group commit on PostgreSQL: :mod:`channels.inbox_async`.
 """
 
 from __future__ import annotations

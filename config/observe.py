@@ -79,26 +79,31 @@ class ObserveMiddleware:
 
     @staticmethod
     def _record(scope: Scope, status: int, seconds: float, request_id: str) -> None:
-        route = route_template(scope)
-        method = scope.get("method", "")
-        metrics.observe_request(method, route, status, seconds)
-        webhook = _WEBHOOK_ROUTE.match(route)
-        if webhook and method == "POST":  # every vendor callback: LINE webhook, inbound mail, Twilio
-            state = scope.get("state")  # request.state of the route (it may name a finer result)
-            result = state.get("webhook_result") if isinstance(state, dict) else None
-            metrics.observe_webhook(webhook.group("channel"), status, result)
-        if route not in QUIET_ROUTES:
-            access_log.info(
-                "%s %s %d %.1f ms",
-                method,
-                route,
-                status,
-                seconds * 1000,
-                extra={
-                    "method": method,
-                    "route": route,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 1),
-                    "request_id": request_id,
-                },
-            )
+        state = scope.get("state")  # request.state of the route (it may name a finer result)
+        result = state.get("webhook_result") if isinstance(state, dict) else None
+        record(scope.get("method", ""), route_template(scope), status, seconds, request_id, result)
+
+
+def record(
+    method: str, route: str, status: int, seconds: float, request_id: str, webhook_result: str | None = None
+) -> None:
+    """Metrics and the access line of one request (also for pure-ASGI hot paths that bypass the middleware)."""
+    metrics.observe_request(method, route, status, seconds)
+    webhook = _WEBHOOK_ROUTE.match(route)
+    if webhook and method == "POST":  # every vendor callback: LINE webhook, inbound mail, Twilio
+        metrics.observe_webhook(webhook.group("channel"), status, webhook_result)
+    if route not in QUIET_ROUTES:
+        access_log.info(
+            "%s %s %d %.1f ms",
+            method,
+            route,
+            status,
+            seconds * 1000,
+            extra={
+                "method": method,
+                "route": route,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 1),
+                "request_id": request_id,
+            },
+        )

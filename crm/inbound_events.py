@@ -2,7 +2,8 @@
 
 * :func:`store_raw` — ONE ``INSERT … ON CONFLICT DO NOTHING … RETURNING sender`` per webhook body,
   unique per (channel account, vendor event id); on PostgreSQL autocommitted in one round trip. A
-  redelivered event inserts nothing and is not an error.
+  redelivered event inserts nothing and is not an error. :func:`store_raw_async`: the same from the
+  event loop for several bodies at once (group commit, ONE ``INSERT … SELECT FROM unnest(…)``).
 * :func:`pending_ids` / :func:`claim` / :func:`finish` / :func:`mark_failed` — what the per-sender job
   (channels.jobs) uses; a claim is an atomic UPDATE, so two workers never apply one event twice.
 * :func:`stale_senders` — the sweep's backstop for jobs that were lost.
@@ -29,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from crm.messaging import RawEvent, strip_nul
 from crm.models import InboundEvent, InboundEventStatus, utcnow
+from crm.pg_async import AsyncPgPool
 
 __all__ = ["ClaimedEvent", "InboundEventStatus", "StoreResult", "claim", "finish", "store_raw"]
 
@@ -154,6 +156,62 @@ def _insert_pg(engine: Engine, rows: list[dict[str, Any]]) -> list[str]:
             conn.autocommit = False  # type: ignore[union-attr]
     finally:
         pooled.close()  # back to the pool
+
+
+# The batch statement: one text whatever the number of rows (one array per column), so psycopg
+# prepares it once per connection and PostgreSQL does not parse and plan it per batch.
+_PG_ARRAYS = ("varchar[]", "integer[]", "varchar[]", "varchar[]", "bigint[]", "text[]", "timestamptz[]")
+PG_BATCH_INSERT = (
+    f"INSERT INTO inboundevent ({', '.join(_PG_COLUMNS)}, status) "
+    f"SELECT {', '.join(_PG_COLUMNS)}, 'PENDING' FROM unnest("
+    + ", ".join(f"%b::{t}" for t in _PG_ARRAYS)  # binary: no quoting of the JSON
+    + f") AS t({', '.join(_PG_COLUMNS)}) "
+    "ON CONFLICT (channel_account_id, provider_event_id) DO NOTHING "
+    "RETURNING channel_account_id, provider_event_id, sender"
+)
+
+Body = tuple[str, int | None, Sequence[RawEvent]]  # (channel, account id, the events of one webhook body)
+
+
+async def store_raw_async(pool: AsyncPgPool, bodies: Sequence[Body]) -> list[StoreResult]:
+    """:func:`store_raw` of several webhook bodies, from the event loop, in ONE autocommitted
+    statement (a group commit: bodies that arrived while the previous statement was in flight).
+
+    An event in two bodies of the batch counts as stored for the first. One result per body.
+    """
+    rows: list[dict[str, Any]] = []
+    owner: dict[tuple[int | None, str], int] = {}  # (account, stored id) -> index of the body
+    for index, (channel, account_id, events) in enumerate(bodies):
+        for row in event_rows(channel, account_id, events):
+            key = (account_id, row["provider_event_id"])
+            if key not in owner:
+                owner[key] = index
+                rows.append(row)
+    inserted: list[tuple[Any, ...]] = []
+    if rows:
+        # One lock order for every statement: two batches that share events wait, never deadlock.
+        rows.sort(key=lambda r: (r["channel_account_id"] or 0, r["provider_event_id"]))
+        inserted = await pool.fetch(PG_BATCH_INSERT, [[row[c] for row in rows] for c in _PG_COLUMNS])
+    stored = [0] * len(bodies)
+    senders: list[dict[str, None]] = [{} for _ in bodies]
+    for account_id, event_id, sender in inserted:
+        index = owner[(account_id, event_id)]
+        stored[index] += 1
+        if sender:
+            senders[index][sender] = None
+    results = []
+    for index, (channel, _, events) in enumerate(bodies):
+        if stored[index] < len(events):
+            log.info(
+                "%s webhook: %d of %d events were already stored",
+                channel,
+                len(events) - stored[index],
+                len(events),
+            )
+        results.append(
+            StoreResult(received=len(events), stored=stored[index], new_senders=tuple(senders[index]))
+        )
+    return results
 
 
 def _insert(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> list[str]:

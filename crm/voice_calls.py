@@ -4,6 +4,8 @@
   system note on the call's ticket, and the call's message remembers its last status;
 * :func:`center_rows` / :func:`call_of_ticket` / :func:`ticket_of_call` — the reads the IVR and the
   softphone need, so channel code never imports crm.models.
+
+A warm transfer's consult (転送相談) is kept by crm.voice_consults.
 """
 
 from __future__ import annotations
@@ -234,4 +236,14 @@ def call_meta(session: Session, *, ticket_id: int) -> dict[str, Any]:
         "counselor_call_sid": meta.get("counselor_call_sid"),
         "callback_dialed_at": meta.get("callback_dialed_at"),
         "call_status": meta.get("call_status"),
+        "consult": _consult_view(meta.get("consult")),
+        "consult_outcome": meta.get("consult_outcome"),
     }
+
+
+def _consult_view(consult: Any) -> dict[str, Any] | None:
+    """A warm transfer in progress as the softphone shows it (crm.voice_consults keeps it)."""
+    if not isinstance(consult, dict):
+        return None
+    keys = ("state", "to_user_id", "to_name", "to_center_code", "by", "started_at")
+    return {k: consult.get(k) for k in keys}

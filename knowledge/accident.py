@@ -6,14 +6,16 @@ knowledge/data/accident_rules.json (validated at load, see knowledge/accident_ru
 * signals of severity — 死亡, 意識不明/窒息, 入院, 手術, 骨折, 切断, 後遺症, treatment of 30 days or more
   (全治N日/週間/か月/年, arabic or kanji) —, fire (火が出, 発火, 燃えた, 延焼…), CO poisoning;
 * a negation or hypothetical cue in the same clause right after a match cancels it (火は出ていません,
-  入院はせず, 入院したら);
-* who was harmed: injury signals do not count in a sentence about a pet only; 入院/手術/死亡 need the
-  message to say how it happened (an accident cue), so 「母が入院中なので解約したい」 does not fire;
-* blockers cancel hits in their sentence: a sales topic (保険・警報器・消火器 sold), news/hearsay, an accident
-  already reported or settled, an unrelated illness, cooking smoke.
+  入院はせず, 入院したら); a near-miss cue (火が出そうになった, 燃えるところでした) moves it to review;
+* who was harmed: injury signals do not count in a sentence about a pet only; 入院/手術/死亡 in a message
+  that says neither how it happened (a cause cue) nor anything but a contract matter (解約, 返金…) go to
+  review (「母が入院中なので解約したい」);
+* blockers cancel hits in their sentence (effect ``suppress``: a sales topic, news/hearsay, an accident
+  already reported or settled, an unrelated illness, cooking smoke) or move them to review (``review``).
 
-Tiers: ``serious`` (flag the ticket and alert), ``review`` (a possible 消費者事故等 — smoke, scorching, a
-minor injury — for a person to look at, without the serious label), ``none``.
+Tiers: ``serious`` (flag the ticket and alert), ``review`` (要確認: possibly serious or a possible
+消費者事故等 — smoke, scorching, a minor injury, a serious signal demoted by a near-miss cue, a missing cause
+or a ``review`` blocker; a counselor confirms), ``none``.
 ``detect_serious_accident(text)`` keeps the old API: one reason per serious rule, naming the rule and the
 words that fired. It is a screening aid; a supervisor decides.
 """
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from knowledge.accident_rules import RULES_PATH, AccidentRules, load_rules
+from knowledge.accident_rules import RULES_PATH, AccidentRules, Blocker, Rule, load_rules
 from knowledge.text import get_dictionary, normalize
 
 KANJI_DIGITS = {
@@ -44,14 +46,18 @@ KANJI_DIGITS = {
     "両": 2,
 }
 KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-NUM = r"[0-9〇零一二三四五六七八九十百千両]+"
-UNIT = r"(日|週間|週|か月|ヵ月|ヶ月|カ月|ケ月|箇月|月|年)"
+NUM = r"[0-9〇零一二三四五六七八九十百千両]+|ひと|ふた|半|数"
+KANA_NUMBERS = {"ひと": 1.0, "ふた": 2.0, "半": 0.5, "数": 2.0}  # 数か月 counts as 2 months, 半年 as 0.5 year
+UNIT = r"(日|週間|週|か月|ヵ月|ヶ月|カ月|ケ月|箇月|月|つき|年)(?!前|後|ぶり|ほど前|くらい前|ぐらい前)"
+TREAT = r"治療|加療|入院|通院|療養|安静|リハビリ|完治まで|完治に|治るまで|治るのに|治るには|治らな|回復まで|回復に"
 DURATION = re.compile(
-    rf"(?:全治|治療|加療|入院|通院|療養|安静|完治まで|完治に|治るまで|治るのに|治るには|回復まで|回復に)[^。\n]{{0,12}}?({NUM})\s*{UNIT}"
-    rf"|({NUM})\s*{UNIT}[^。\n]{{0,6}}?(?:の|も|ほど|くらい|間)?[^。\n]{{0,4}}?(?:治療|加療|入院|通院|療養|安静|けが|怪我|重傷)"
+    rf"(?:全治|{TREAT})[^。\n]{{0,12}}?({NUM})\s*{UNIT}"
+    rf"|({NUM})\s*{UNIT}[^。\n]{{0,6}}?(?:の|も|ほど|くらい|間|以上)?[^。\n]{{0,6}}?"
+    rf"(?:{TREAT}|けが|怪我|重傷|通っ|通い|かよっ)"
 )
 SUDACHI_MAX = 4000  # characters of a sentence given to Sudachi (its input limit is in bytes)
 _local = threading.local()
+SPACES = re.compile(r"\s+")
 SENTENCE_END = re.compile(r"[。．！？!?\n]+|[\U0001F000-\U0001FAFF\u2600-\u27BF]+")
 
 
@@ -64,6 +70,8 @@ class Hit:
     tier: str
     words: tuple[str, ...]
     sentence: str
+    # set when a serious signal was moved to review: the near-miss cue, the blocker id or "no cause"
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,9 @@ class Screening:
     def reasons(self, tier: str = "serious") -> list[str]:
         """Human-readable reasons for the hits of ``tier``: label, rule id and the words that fired."""
         return [
-            f"{h.label} [rule {h.rule}]: " + "".join(f"「{w}」" for w in h.words)
+            f"{h.label} [rule {h.rule}]: "
+            + "".join(f"「{w}」" for w in h.words)
+            + (f" (要確認: {h.why})" if h.why else "")
             for h in self.hits
             if h.tier == tier
         ]
@@ -112,11 +122,12 @@ def _durations(text: str) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     for m in DURATION.finditer(text):
         num, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        n = kanji_to_int(num)
+        n = KANA_NUMBERS.get(num, kanji_to_int(num))
         if n is None:
             continue
-        days = n * 7 if unit.startswith("週") else n * 365 if unit == "年" else n * 30 if "月" in unit else n
-        out.append((m.group(), days))
+        month = "月" in unit or unit == "つき"
+        days = n * 7 if unit.startswith("週") else n * 365 if unit == "年" else n * 30 if month else n
+        out.append((m.group(), int(days)))
     return out
 
 
@@ -131,12 +142,19 @@ class _Compiled:
     rules: AccidentRules
     clause_break: re.Pattern[str]
     negation: re.Pattern[str]
+    near_miss: re.Pattern[str]
+    near_miss_before: re.Pattern[str]
+    near_miss_unless: re.Pattern[str]
+    event_negation: re.Pattern[str]
+    event_hedge: re.Pattern[str]
     person: re.Pattern[str]
     pet: re.Pattern[str]
     cause: re.Pattern[str]
+    contract: re.Pattern[str]
     patterns: dict[str, re.Pattern[str]]
     blockers: dict[str, re.Pattern[str]]
     blocker_sentence: dict[str, re.Pattern[str] | None]
+    blocker_unless: dict[str, re.Pattern[str] | None]
 
 
 def _alt(patterns: list[str]) -> re.Pattern[str]:
@@ -150,15 +168,22 @@ def _compiled(path: Path = RULES_PATH) -> _Compiled:
         rules=rules,
         clause_break=re.compile(rules.clause_breaks),
         negation=_alt(rules.negations),
+        near_miss=_alt(rules.near_miss),
+        near_miss_before=_alt(rules.near_miss_before),
+        near_miss_unless=re.compile(rules.near_miss_unless),
+        event_negation=_alt(rules.event_negations),
+        event_hedge=_alt(rules.event_hedges),
         person=re.compile(rules.person_cues),
         pet=re.compile(rules.pet_cues),
         cause=re.compile(rules.cause_cues),
+        contract=re.compile(rules.contract_cues),
         patterns={r.id: _alt(r.patterns) for r in rules.rules},
         blockers={b.id: _alt(b.patterns) for b in rules.blockers},
         blocker_sentence={
             b.id: re.compile(b.requires_in_sentence) if b.requires_in_sentence else None
             for b in rules.blockers
         },
+        blocker_unless={b.id: re.compile(b.unless) if b.unless else None for b in rules.blockers},
     )
 
 
@@ -182,11 +207,122 @@ def noun_normalized(sentence: str) -> str:
     return "".join(out) + sentence[SUDACHI_MAX:]
 
 
-def _negated(c: _Compiled, sentence: str, end: int) -> str | None:
+def _clause_tail(c: _Compiled, sentence: str, end: int) -> str:
     tail = sentence[end : end + c.rules.negation_window]
     stop = c.clause_break.search(tail)
-    m = c.negation.search(tail[: stop.start()] if stop else tail)
+    return tail[: stop.start()] if stop else tail
+
+
+# an event happens or not (火事になりますか is a question); a treatment or prognosis is stated as real
+EVENT_KINDS = ("fire", "fire_sign", "co")
+
+
+def _negated(c: _Compiled, sentence: str, end: int, kind: str) -> str | None:
+    tail = _clause_tail(c, sentence, end)
+    m = c.negation.search(tail) or (c.event_negation.search(tail) if kind in EVENT_KINDS else None)
     return m.group() if m else None
+
+
+def _clause_head(c: _Compiled, sentence: str, start: int) -> str:
+    head = sentence[max(0, start - c.rules.negation_window) : start]
+    breaks = list(c.clause_break.finditer(head))
+    return head[breaks[-1].end() :] if breaks else head
+
+
+def _near_miss(c: _Compiled, sentence: str, span: tuple[int, int], kind: str) -> str | None:
+    if c.near_miss_unless.search(sentence):  # 中毒になりかけて病院に運ばれた: the harm happened
+        return None
+    tail = _clause_tail(c, sentence, span[1])
+    m = (
+        c.near_miss.search(tail)
+        or c.near_miss_before.search(_clause_head(c, sentence, span[0]))
+        or (c.event_hedge.search(tail) if kind in EVENT_KINDS else None)
+    )
+    return f"near miss 「{m.group()}」" if m else None
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What a sentence says around its matches: blocked/demoted kinds, who was harmed, whether a cause is given."""
+
+    blocked: dict[str, str]
+    demoted: dict[str, str]
+    person_named: bool
+    pet_only: bool
+    weak_cause: bool
+
+
+def _sentence_views(sentence: str) -> list[str]:
+    views = [sentence]
+    for view in (noun_normalized(sentence), SPACES.sub("", sentence)):  # LINE users space out words
+        if view not in views:
+            views.append(view)
+    return views
+
+
+def _blocks(
+    c: _Compiled, context: str, message_blockers: list[Blocker]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Kinds cancelled (``suppress`` blockers) and kinds moved to review (``review`` blockers) in a sentence."""
+    blocked: dict[str, str] = {}
+    demoted: dict[str, str] = {}
+    for b in c.rules.blockers:
+        unless = c.blocker_unless[b.id]
+        if unless is not None and unless.search(context):
+            continue
+        if b.scope == "sentence":
+            applies = bool(c.blockers[b.id].search(context))
+        else:
+            need = c.blocker_sentence[b.id]
+            applies = b in message_blockers and (need is None or bool(need.search(context)))
+        if applies:
+            target = blocked if b.effect == "suppress" else demoted
+            target.update({k: b.id for k in b.kinds if k not in target})
+    return blocked, demoted
+
+
+def _matches(c: _Compiled, rule: Rule, views: list[str]) -> list[tuple[str, str, tuple[int, int]]]:
+    out: list[tuple[str, str, tuple[int, int]]] = []
+    for view in views:
+        if rule.kind == "duration":
+            long = [w for w, days in _durations(view) if days >= c.rules.duration_threshold_days]
+            out += [(view, w, (view.find(w), view.find(w) + len(w))) for w in long]
+        else:
+            out += [(view, m.group(), m.span()) for m in c.patterns[rule.id].finditer(view)]
+    return out
+
+
+def _judge_rule(
+    c: _Compiled, rule: Rule, sentence: str, views: list[str], ctx: _Context, result: Screening
+) -> None:
+    """Append the rule's hits in ``sentence`` (and the suppressed matches) to ``result``."""
+    words: list[str] = []
+    review: dict[str, str] = {}
+    for view, word, span in _matches(c, rule, views):
+        near = _near_miss(c, view, span, rule.kind)
+        why = (
+            (None if near else _negated(c, view, span[1], rule.kind))
+            or ctx.blocked.get(rule.kind)
+            or ("pet" if "person" in rule.needs and ctx.pet_only else None)
+            or ("no person" if "person_named" in rule.needs and not ctx.person_named else None)
+        )
+        demote = (
+            near
+            or ctx.demoted.get(rule.kind)
+            or ("no cause" if "cause" in rule.needs and ctx.weak_cause else None)
+        )
+        if why:
+            result.suppressed.append(Suppressed(rule.id, word, why))
+        elif demote and rule.tier == "serious":
+            review.setdefault(word, demote)
+        elif word not in words:
+            words.append(word)
+    if words:
+        result.hits.append(Hit(rule.id, rule.label, rule.tier, tuple(words), sentence))
+    review = {w: why for w, why in review.items() if w not in words}
+    if review:
+        why = "; ".join(dict.fromkeys(review.values()))
+        result.hits.append(Hit(rule.id, rule.label, "review", tuple(review), sentence, why))
 
 
 def screen(text: str, rules_path: Path = RULES_PATH) -> Screening:
@@ -197,46 +333,18 @@ def screen(text: str, rules_path: Path = RULES_PATH) -> Screening:
     c = _compiled(rules_path)
     norm = normalize(text)
     message_blockers = [b for b in c.rules.blockers if b.scope == "message" and c.blockers[b.id].search(norm)]
-    sentences = []
-    for sentence in split_sentences(norm):
-        nouns = noun_normalized(sentence)
-        sentences.append((sentence, [sentence] if nouns == sentence else [sentence, nouns]))
+    sentences = [(sentence, _sentence_views(sentence)) for sentence in split_sentences(norm)]
     has_cause = any(c.cause.search(v) for _, views in sentences for v in views)
+    # no cause given: only a message about a contract (解約, 返金…) moves 入院/手術/死亡 to review
+    weak_cause = not has_cause and bool(c.contract.search(norm))
     for sentence, views in sentences:
         context = "\n".join(views)
-        blocked: dict[str, str] = {}
-        for b in c.rules.blockers:
-            if b.scope == "sentence" and c.blockers[b.id].search(context):
-                blocked.update({k: b.id for k in b.kinds if k not in blocked})
-        for b in message_blockers:
-            need = c.blocker_sentence[b.id]
-            if need is None or need.search(context):
-                blocked.update({k: b.id for k in b.kinds if k not in blocked})
+        blocked, demoted = _blocks(c, context, message_blockers)
         person_named = bool(c.person.search(context))
         pet_only = bool(c.pet.search(context)) and not person_named
+        ctx = _Context(blocked, demoted, person_named, pet_only, weak_cause)
         for rule in c.rules.rules:
-            matches: list[tuple[str, str, int]] = []
-            for view in views:
-                if rule.kind == "duration":
-                    long = [w for w, days in _durations(view) if days >= c.rules.duration_threshold_days]
-                    matches += [(view, w, view.find(w) + len(w)) for w in long]
-                else:
-                    matches += [(view, m.group(), m.end()) for m in c.patterns[rule.id].finditer(view)]
-            words: list[str] = []
-            for view, word, end in matches:
-                why = (
-                    _negated(c, view, end)
-                    or blocked.get(rule.kind)
-                    or ("pet" if "person" in rule.needs and pet_only else None)
-                    or ("no person" if "person_named" in rule.needs and not person_named else None)
-                    or ("no cause" if "cause" in rule.needs and not has_cause else None)
-                )
-                if why:
-                    result.suppressed.append(Suppressed(rule.id, word, why))
-                elif word not in words:
-                    words.append(word)
-            if words:
-                result.hits.append(Hit(rule.id, rule.label, rule.tier, tuple(words), sentence))
+            _judge_rule(c, rule, sentence, views, ctx, result)
     tiers = {h.tier for h in result.hits}
     result.tier = "serious" if "serious" in tiers else "review" if "review" in tiers else "none"
     return result
@@ -255,3 +363,12 @@ def detect_serious_accident(text: str) -> list[str]:
         f"{label} [rule {rule}]: " + "".join(f"「{w}」" for w in words)
         for rule, (label, words) in merged.items()
     ]
+
+
+def detect_possible_accident(text: str) -> list[str]:
+    """要確認 reasons: signals a counselor must confirm (review tier), empty when the text is flagged serious.
+
+    Counted as a flag for recall in bench/accident_quality.py (``flag_or_review``); not wired into intake yet.
+    """
+    screening = screen(text)
+    return [] if screening.tier == "serious" else screening.reasons("review")

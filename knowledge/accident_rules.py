@@ -59,11 +59,18 @@ class Blocker(_Strict):
     kinds: list[Kind]
     patterns: list[str]
     requires_in_sentence: str | None = None
+    unless: str | None = None  # the blocker does not apply to a sentence this matches
+    effect: Literal["suppress", "review"] = "suppress"
 
     @field_validator("patterns")
     @classmethod
     def _patterns(cls, value: list[str]) -> list[str]:
         return [_check_regex(p) for p in value]
+
+    @field_validator("requires_in_sentence", "unless")
+    @classmethod
+    def _optional_regex(cls, value: str | None) -> str | None:
+        return None if value is None else _check_regex(value)
 
 
 class AccidentRules(_Strict):
@@ -74,17 +81,30 @@ class AccidentRules(_Strict):
     clause_breaks: str
     negation_window: int
     negations: list[str]
+    near_miss: list[str] = []
+    near_miss_before: list[str] = []
+    near_miss_unless: str = "(?!x)x"
+    event_negations: list[str] = []
+    event_hedges: list[str] = []
     person_cues: str
     pet_cues: str
     cause_cues: str
+    contract_cues: str = "(?!x)x"
     rules: list[Rule]
     duration_threshold_days: int
     blockers: list[Blocker]
 
-    @field_validator("clause_breaks", "person_cues", "pet_cues", "cause_cues")
+    @field_validator(
+        "clause_breaks", "person_cues", "pet_cues", "cause_cues", "contract_cues", "near_miss_unless"
+    )
     @classmethod
     def _regex(cls, value: str) -> str:
         return _check_regex(value)
+
+    @field_validator("negations", "near_miss", "near_miss_before", "event_negations", "event_hedges")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        return [_check_regex(p) for p in value]
 
 
 def _describe(err: Any) -> str:

@@ -71,6 +71,7 @@ class SuggestionsPublic(BaseModel):
     categories: dict[str, list[LabelSuggestionPublic]]
     cooling_off: dict[str, Any] | None
     serious_accident_reasons: list[str]
+    possible_accident_reasons: list[str]
 
 
 class FeedbackIn(BaseModel):
@@ -237,6 +238,7 @@ def suggestions(
         },
         cooling_off=found.cooling_off,
         serious_accident_reasons=found.serious_accident_reasons,
+        possible_accident_reasons=found.possible_accident_reasons,
     )
 
 

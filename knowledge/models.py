@@ -77,6 +77,17 @@ class KnowledgeEmbedding(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+class SearchTermMaxTf(SQLModel, table=True):
+    """The largest count of a term in one indexed document, kept only for terms some document has
+    more than once (absent: 1). It only grows, so it stays an upper bound after deletes: the SQLite
+    store's large-index plan (knowledge/store_sqlite.py) bounds the BM25 of documents it has not read."""
+
+    __tablename__ = "knowledge_term_max_tf"
+
+    term: str = Field(primary_key=True)
+    max_tf: int = 1
+
+
 class SelfHelpSetting(SQLModel, table=True):
     """A center's opt-in to self-help while waiting (knowledge.self_help); no row = off."""
 

@@ -10,11 +10,14 @@ Vectors live in the ``knowledge_embedding`` table, written by a BACKGROUND job
 search answers BM25-only for documents not embedded yet. Each process keeps the vectors in a NumPy
 matrix, extended with the rows updated since its last look (a full reload only when rows vanished).
 Exact cosine search: ~100k vectors in a few ms (bench/knowledge_scale.py); millions would need ANN.
+The query's vector is computed on a thread while BM25 runs, and kept in :data:`query_vectors`
+(an LRU by model and text), so a repeated search does not wait for the model.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -241,18 +244,58 @@ class VectorCache:
 
 
 DENSE_QUERY_CHARS = 512  # e5-small reads 512 tokens at most; a long ticket text only costs time
+QUERY_CACHE_SIZE = 4096  # query vectors kept per process (1.5 KB each)
 _query_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed-query")
 
 
+class QueryVectorCache:
+    """The last ``size`` query vectors by (model, query text): a repeated search (the ticket's
+    similar-cases panel reopened, the same question from another counselor, paging) skips the model."""
+
+    def __init__(self, size: int = QUERY_CACHE_SIZE) -> None:
+        self.size = size
+        self._vectors: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, model: str, query: str) -> Any:
+        with self._lock:
+            vector = self._vectors.get((model, query))
+            if vector is not None:
+                self._vectors.move_to_end((model, query))
+            return vector
+
+    def put(self, model: str, query: str, vector: Any) -> None:
+        with self._lock:
+            self._vectors[(model, query)] = vector
+            self._vectors.move_to_end((model, query))
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+
+
+query_vectors = QueryVectorCache()
+
+
 def embed_query(embedder: Embedder, query: str) -> Any:
-    """The query's unit vector (float32)."""
+    """The query's unit vector (float32), from :data:`query_vectors` when this text was embedded lately."""
     import numpy as np
 
-    return np.asarray(embedder.embed_queries([query[:DENSE_QUERY_CHARS]]), dtype=np.float32).reshape(-1)
+    text = query[:DENSE_QUERY_CHARS]
+    vector = query_vectors.get(embedder.name, text)
+    if vector is None:
+        vector = np.asarray(embedder.embed_queries([text]), dtype=np.float32).reshape(-1)
+        vector.setflags(write=False)  # shared by every search that hits the cache
+        query_vectors.put(embedder.name, text, vector)
+    return vector
 
 
 def embed_query_async(embedder: Embedder, query: str) -> Future[Any]:
-    """Start embedding ``query`` on a worker thread (the model runs outside the GIL), so BM25 runs meanwhile."""
+    """Start embedding ``query`` on a worker thread (the model runs outside the GIL), so BM25 runs
+    meanwhile; a cached vector comes back as an already completed future."""
+    vector = query_vectors.get(embedder.name, query[:DENSE_QUERY_CHARS])
+    if vector is not None:
+        done: Future[Any] = Future()
+        done.set_result(vector)
+        return done
     return _query_pool.submit(embed_query, embedder, query)
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from config.clock import jst_date, today_jst
 from crm.models import Direction, Message, Ticket
 from knowledge import categories, semantic, service
-from knowledge.accident import detect_serious_accident
+from knowledge.accident import detect_possible_accident, detect_serious_accident
 from knowledge.categories import LabelSuggestion
 from knowledge.cooling_off import UnknownSalesType, cooling_off_deadline, document_received_from_text
 
@@ -21,6 +21,7 @@ class TicketSuggestions:
     categories: dict[str, list[LabelSuggestion]]
     cooling_off: dict[str, Any] | None
     serious_accident_reasons: list[str]
+    possible_accident_reasons: list[str]  # 要確認: a counselor confirms (empty when flagged serious)
 
 
 def suggest_for_ticket(
@@ -33,7 +34,8 @@ def suggest_for_ticket(
     today: date | None = None,
 ) -> TicketSuggestions:
     """Labels from the ticket's text and nearest past cases; the cooling-off deadline for the stored
-    (else the best suggested) sales method; the reasons to suspect a serious accident."""
+    (else the best suggested) sales method; the reasons to suspect a serious accident, or to have a
+    counselor confirm one (要確認)."""
     text = service.ticket_text(session, ticket)
     neighbors = service.similar_cases(session, ticket, k=10, embedder=embedder)
     labels = categories.suggest_labels(session, text, neighbors)
@@ -54,7 +56,10 @@ def suggest_for_ticket(
         except UnknownSalesType:
             cooling = None
     return TicketSuggestions(
-        categories=labels, cooling_off=cooling, serious_accident_reasons=detect_serious_accident(text)
+        categories=labels,
+        cooling_off=cooling,
+        serious_accident_reasons=detect_serious_accident(text),
+        possible_accident_reasons=detect_possible_accident(text),
     )
 
 

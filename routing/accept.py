@@ -13,12 +13,16 @@ pending offer becomes a held ticket), so no presence lock is needed for capacity
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any, cast
 
+import psycopg
+from psycopg.pq import TransactionStatus
 from sqlmodel import Session
 
 from crm.events import RoutingEvent, record_event
 from crm.models import Ticket, TicketStatus
+from routing.models import OfferStatus
 
 ACCEPT_SQL = """
 WITH locked AS (
@@ -63,14 +67,15 @@ def accept_in_one_statement(
     session: Session, *, offer_id: int, user_id: int, now: datetime
 ) -> AssignedTicket | None:
     """Assign the offer's ticket to ``user_id`` if the offer is theirs, pending and unexpired; the
-    assigned ticket (in ``session``'s transaction, not committed), or None if nothing changed."""
+    assigned ticket, or None if nothing changed.
+
+    If ``session`` has nothing in flight (no statement sent in its transaction yet, no pending ORM
+    change), the statement runs as its own transaction: one round trip, durable when this returns
+    (psycopg would otherwise send BEGIN, the statement and COMMIT in three). Otherwise it joins the
+    session's transaction, uncommitted. Either way the caller ends with ``session.commit()``, which
+    publishes the ``assigned`` event (and is a no-op at the database in the first case)."""
     params = {"offer": offer_id, "user": user_id, "now": now}
-    cursor = session.connection().connection.cursor()  # the DBAPI cursor, in the session's transaction
-    try:
-        cursor.execute(ACCEPT_SQL, params)
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+    row = _run(session, ACCEPT_SQL, params)
     if row is None:
         return None
     ticket = AssignedTicket(row[0], row[1], TicketStatus.ASSIGNED, user_id, row[2])
@@ -88,3 +93,30 @@ def accept_in_one_statement(
         if isinstance(obj, Ticket) and obj.id == ticket.id:
             session.expire(obj)
     return ticket
+
+
+OFFER_STATE_SQL = "SELECT user_id, status, expires_at FROM offer WHERE id = %(offer)s"
+
+
+def offer_state(session: Session, offer_id: int) -> tuple[int, OfferStatus, datetime] | None:
+    """The offer's counselor, status and expiry from one plain read (autocommitted like the accept
+    when nothing is in flight); None if there is no such offer. What a refused accept reports."""
+    row = _run(session, OFFER_STATE_SQL, {"offer": offer_id})
+    if row is None:
+        return None
+    return row[0], OfferStatus[row[1]], row[2].astimezone(UTC)
+
+
+def _run(session: Session, sql: str, params: dict[str, object]) -> tuple[Any, ...] | None:
+    """The first row of ``sql`` on the session's DBAPI connection: autocommitted when the session has
+    nothing in flight (see :func:`accept_in_one_statement`), else in the session's transaction."""
+    raw = cast("psycopg.Connection[Any]", session.connection().connection.dbapi_connection)
+    idle = raw.info.transaction_status == TransactionStatus.IDLE
+    if not idle or session.new or session.dirty or session.deleted:
+        with raw.cursor() as cursor:
+            return cursor.execute(sql, params).fetchone()
+    raw.autocommit = True  # allowed: psycopg has not sent BEGIN (IDLE), so nothing is lost
+    try:
+        return raw.execute(sql, params).fetchone()
+    finally:
+        raw.autocommit = False

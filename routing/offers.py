@@ -17,7 +17,7 @@ from crm.errors import BadRequest, Conflict, Forbidden, NotFound
 from crm.lifecycle import transition
 from crm.models import Center, Note, Role, Ticket, TicketStatus, User, utcnow
 from routing import store
-from routing.accept import AssignedTicket, accept_in_one_statement
+from routing.accept import AssignedTicket, accept_in_one_statement, offer_state
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus
 from routing.service import (
     _route_locked,
@@ -72,17 +72,15 @@ def _check_pending(offer: Offer, now: datetime) -> None:
 def _refuse_quickly(session: Session, offer_id: int, user: User, now: datetime) -> None:
     """Raise the error an accept that changed nothing deserves, from one plain read of the offer;
     returns only if the offer still looks acceptable (then the checked path decides)."""
-    row = session.execute(
-        select(Offer.user_id, Offer.status, Offer.expires_at).where(Offer.id == offer_id)
-    ).first()
+    state = offer_state(session, offer_id)
     session.rollback()
-    if row is None:
+    if state is None:
         raise NotFound(f"offer {offer_id} does not exist")
-    owner, status, expires_at = row
+    owner, status, expires_at = state
     if owner != user.id:
         raise Forbidden(f"offer {offer_id} was made to another counselor")
     if status != OfferStatus.PENDING:
-        raise Conflict(f"offer {offer_id} is already {OfferStatus(status).value}")
+        raise Conflict(f"offer {offer_id} is already {status.value}")
     if now >= expires_at:
         raise Conflict(f"offer {offer_id} expired at {expires_at.isoformat()}; it goes to the next counselor")
 
@@ -92,9 +90,9 @@ def accept_offer(
 ) -> AssignedTicket:
     """Accept: the ticket is assigned to the counselor (commits).
 
-    On PostgreSQL the common case is one statement (:func:`routing.accept.accept_in_one_statement`);
-    when it changes nothing (expired, decided, someone else's offer) the checked path below runs and
-    raises the precise error.
+    On PostgreSQL the common case is one statement (:func:`routing.accept.accept_in_one_statement`),
+    one round trip when the session has nothing in flight; when it changes nothing (expired, decided,
+    someone else's offer) one read of the offer raises the precise error.
     """
     now = now or utcnow()
     if store.is_postgres(session):

@@ -147,8 +147,10 @@ def move_to_center(
     kind: str,
     now: datetime,
     author_id: int | None = None,
+    extra: dict[str, object] | None = None,
 ) -> None:
-    """Hand a ticket to another center's queue; the reason goes on the timeline as a note."""
+    """Hand a ticket to another center's queue; the reason goes on the timeline as a note.
+    ``extra`` joins the event's detail (a warm transfer says so: the call is connected already)."""
     source = ticket.center_id
     cancel_pending_offer(session, ticket, now=now, reason=f"moved to {target.code}")
     ticket.center_id = target.id  # type: ignore[assignment]
@@ -169,7 +171,13 @@ def move_to_center(
         session,
         "overflowed" if kind in ("backup", "overflow") else "transferred",
         ticket=ticket,
-        detail={"from_center_id": source, "to_center_id": target.id, "reason": reason, "kind": kind},
+        detail={
+            "from_center_id": source,
+            "to_center_id": target.id,
+            "reason": reason,
+            "kind": kind,
+            **(extra or {}),
+        },
         log=reason,
     )
 

@@ -5,8 +5,14 @@ Poisson arrivals per skill, exponential or lognormal handling times, exponential
 goes through :func:`routing.policy.choose_counselor` (a contact arrives: least-skilled counselor
 first) and :func:`routing.policy.choose_ticket` (a counselor frees up: highest priority, a rare-skill
 contact counting as ``RARE_SKILL_BONUS`` older). The ``round_robin`` strategy is the naive ACD
-baseline: a rotating pointer over the idle qualified counselors on arrival, and plain priority
-order (oldest first, no rare-skill bonus) when a counselor frees up.
+baseline as ACDs define it (Avaya's "circular" hunt, round robin in most queue products): an
+arriving contact goes to the next idle qualified counselor after the last one assigned, in a fixed
+cyclic order, whatever their other skills; a counselor who frees up takes the oldest contact she is
+qualified for (no rare-skill bonus). Both strategies are work-conserving: a contact never waits
+while a counselor qualified for it is idle (``SimReport.idle_while_waiting`` counts violations).
+:func:`compare` can also replay the stream on the *pooled* staffing (every counselor holding every
+skill): the same-arrivals counterpart of the pooled Erlang C figure. :mod:`routing.skill_bound`
+gives the exact optimum any policy can reach under the skill constraint.
 
 The arrival stream (times, skills, handling times, patience) is drawn once from an injected
 ``random.Random`` and replayed for each strategy (common random numbers), so a comparison between
@@ -23,7 +29,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -96,6 +102,7 @@ class SimReport:
     per_skill: dict[str, Stats]
     occupancy: float
     decisions: int = 0
+    idle_while_waiting: int = 0  # a contact left waiting although a qualified counselor was idle
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -146,10 +153,21 @@ def simulate(scenario: Scenario, rng: random.Random, strategy: str = "policy") -
     return _Run(scenario, draw_contacts(scenario, rng), strategy).run()
 
 
-def compare(scenario: Scenario, rng: random.Random) -> dict[str, SimReport]:
-    """Run every strategy over the same arrival stream."""
+def compare(scenario: Scenario, rng: random.Random, *, pooled: bool = False) -> dict[str, SimReport]:
+    """Run every strategy over the same arrival stream; with ``pooled``, also the policy on the
+    pooled staffing (key ``"pooled"``: every counselor holds every skill, same arrivals)."""
     contacts = draw_contacts(scenario, rng)
-    return {name: _Run(scenario, contacts, name).run() for name in STRATEGIES}
+    out = {name: _Run(scenario, contacts, name).run() for name in STRATEGIES}
+    if pooled:
+        out["pooled"] = _Run(pooled_scenario(scenario), contacts, "policy").run()
+    return out
+
+
+def pooled_scenario(scenario: Scenario) -> Scenario:
+    """The same scenario with every counselor holding every skill (the pooled bound's staffing)."""
+    every = frozenset(scenario.arrivals_per_hour).union(*(g.skills for g in scenario.staffing))
+    count = sum(g.count for g in scenario.staffing)
+    return replace(scenario, staffing=[AgentGroup(count, every)])
 
 
 @dataclass
@@ -166,6 +184,7 @@ class _Run:
     rr_next: int = 0
     decisions: int = 0
     rare: frozenset[str] = frozenset()
+    idle_while_waiting: int = 0
 
     def run(self) -> SimReport:
         if self.strategy not in STRATEGIES:
@@ -192,7 +211,10 @@ class _Run:
             t, _, kind, ref = heapq.heappop(self.events)
             getattr(self, f"_on_{kind}")(t, ref)
         span = max(self.horizon - self.warmup, 1e-9) * max(len(self.skills_of), 1)
-        return SimReport(self.strategy, self.stats, self.per_skill, self.busy_time / span, self.decisions)
+        occupancy = self.busy_time / span
+        return SimReport(
+            self.strategy, self.stats, self.per_skill, occupancy, self.decisions, self.idle_while_waiting
+        )
 
     def _push(self, t: float, kind: str, ref: int) -> None:
         self.seq += 1
@@ -225,6 +247,7 @@ class _Run:
             return
         self.state[cid] = "waiting"
         self.waiting.setdefault(c.skill, deque()).append(cid)
+        self.idle_while_waiting += any(c.skill in a.skills for a in self.pool.agents())
         if math.isfinite(c.patience):
             self._push(t + c.patience, "abandon", cid)
 
@@ -262,6 +285,7 @@ class _Run:
         at = BASE + timedelta(seconds=t)
         chosen = choose_ticket(view, heads, at, relax_after=None, rare_skills=rare) if heads else None
         if chosen is None:
+            self.idle_while_waiting += bool(heads)
             self.pool.put(view)
             return
         self.waiting[next(iter(chosen.required_skills))].popleft()

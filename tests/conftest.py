@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import inspect, text
@@ -49,6 +50,18 @@ def _check_redis(url: str) -> None:
         pytest.exit(f"Redis at {url} is unreachable: {exc}", 2)
 
 
+def _worker_redis_url(url: str) -> str:
+    """Under pytest-xdist each worker flushes a Redis database of its own (gw0 the given one, gw1 the next)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0) + int(worker[2:])
+    if db > 15:
+        pytest.exit(f"pytest-xdist worker {worker} would need Redis db {db}; run fewer workers (-n)", 2)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
 @pytest.fixture(scope="session")
 def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     env_db = os.environ.get("MADOGUCHI_DATABASE_URL", "")
@@ -60,6 +73,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
     else:
         db_url = f"sqlite:///{data_dir / 'test.db'}"
     if env_redis:
+        env_redis = _worker_redis_url(env_redis)
         _check_redis(env_redis)
     settings = Settings(
         env="test",

@@ -1,7 +1,9 @@
 """``GET /api/voice/stats`` (the ACD figures of a JST day, from the queue log) and
 ``GET /api/voice/token`` (the browser softphone's short-lived Twilio access token) and
 ``POST /api/voice/calls/{ticket_id}/hangup`` (the counselor ends the call) and
-``POST /api/voice/calls/{ticket_id}/callback`` (the counselor dials a 折り返し). Thin routes."""
+``POST /api/voice/calls/{ticket_id}/callback`` (the counselor dials a 折り返し) and
+``POST /api/voice/calls/{ticket_id}/consult`` (``/complete``, ``/cancel``: a warm transfer, 転送相談,
+channels.voice.consult). Thin routes."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from channels.base import AuthFailed, ChannelError, InvalidRecipient
+from channels.voice import consult
 from channels.voice.jobs import dial_back_by_counselor, end_call_by_counselor
 from channels.voice.rest import softphone_token
 from config.clock import jst_day_bounds, now_utc, today_jst
@@ -108,6 +111,8 @@ class VoiceCall(BaseModel):
     counselor_call_sid: str | None
     callback_dialed_at: str | None
     call_status: str | None
+    consult: dict[str, Any] | None = None
+    consult_outcome: dict[str, Any] | None = None
 
 
 @router.get("/calls/{ticket_id}", response_model=VoiceCall)
@@ -159,3 +164,74 @@ def voice_token(user: CurrentUser, runtime: RuntimeDep) -> Any:
     except AuthFailed as exc:
         return JSONResponse({"detail": str(exc)}, status_code=503)
     return VoiceToken(token=token, identity=identity, ttl_seconds=ttl)
+
+
+class ConsultStart(BaseModel):
+    """Whom to consult: a counselor (``to_user_id``) or a center (``to_center``, its code: the
+    counselor routing would choose there now)."""
+
+    model_config = ConfigDict(extra="forbid")
+    to_user_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    to_center: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
+    reason: str = Field(default="", max_length=300, description="shown on the ticket's timeline")
+
+
+class Consult(BaseModel):
+    ticket_id: int
+    state: str  # ringing | talking | completed | cancelled
+    to_user_id: int | None
+    to_name: str | None
+    to_center_code: str | None
+    caller_on_hold: bool
+
+
+def _twilio_error(exc: ChannelError) -> JSONResponse:
+    if isinstance(exc, InvalidRecipient):
+        return JSONResponse(
+            {"detail": f"Twilio refused (the caller or the colleague may have hung up): {exc}"},
+            status_code=409,
+        )
+    return JSONResponse({"detail": f"Twilio could not be reached ({exc}); try again"}, status_code=503)
+
+
+@router.post("/calls/{ticket_id}/consult", response_model=Consult)
+def start_consult(
+    ticket_id: Id, body: ConsultStart, session: SessionDep, user: CurrentUser, runtime: RuntimeDep
+) -> Any:
+    """相談転送: the assignee rings a colleague into the call's conference and the caller is put on hold.
+    409: a warm transfer is in progress already, or the call is not connected."""
+    access_ticket(session, ticket_id, user)  # 404 / 403 (another center) first
+    session.close()
+    try:
+        return consult.start_consult(
+            runtime,
+            ticket_id=ticket_id,
+            user_id=user.id or 0,
+            to_user_id=body.to_user_id,
+            to_center=body.to_center,
+            reason=body.reason,
+        )
+    except ChannelError as exc:
+        return _twilio_error(exc)
+
+
+@router.post("/calls/{ticket_id}/consult/complete", response_model=Consult)
+def complete_consult(ticket_id: Id, session: SessionDep, user: CurrentUser, runtime: RuntimeDep) -> Any:
+    """転送: the caller comes off hold with the colleague, who gets the ticket; the counselor leaves."""
+    access_ticket(session, ticket_id, user)
+    session.close()
+    try:
+        return consult.complete_consult(runtime, ticket_id=ticket_id, user_id=user.id or 0)
+    except ChannelError as exc:
+        return _twilio_error(exc)
+
+
+@router.post("/calls/{ticket_id}/consult/cancel", response_model=Consult)
+def cancel_consult(ticket_id: Id, session: SessionDep, user: CurrentUser, runtime: RuntimeDep) -> Any:
+    """取消: the colleague's leg leaves the conference and the caller comes off hold."""
+    access_ticket(session, ticket_id, user)
+    session.close()
+    try:
+        return consult.cancel_consult(runtime, ticket_id=ticket_id, user_id=user.id or 0)
+    except ChannelError as exc:
+        return _twilio_error(exc)

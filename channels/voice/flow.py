@@ -18,7 +18,10 @@ exit          the Enqueue action: hangup → ABANDON; leave → goodbye or ``<Re
 recording     the voicemail's URL becomes a message on the ticket
 connect       the caller (or the dialed-back callback) joins the ticket's conference: CONNECT
 requeue       a transferred call back on hold in its new center's queue
-status        status callbacks: on the timeline; a hang-up while waiting is an ABANDON
+status        status callbacks: on the timeline; a hang-up while waiting is an ABANDON (and ends a
+              warm transfer's consult in progress)
+hold          hold music of a caller held during a warm transfer (channels.voice.consult)
+consult       the consult leg's status callbacks: answered → 相談中; ended → the caller unheld
 ============  ==================================================================================
 """
 
@@ -33,7 +36,7 @@ from urllib.parse import urlencode
 from sqlmodel import Session
 
 from channels.inbox import accept
-from channels.voice import twiml
+from channels.voice import consult, twiml
 from channels.voice.adapter import call_event, is_withheld
 from channels.voice.ivr import choose_destination
 from channels.voice.postal import center_for_postal, normalize_digits, prefectural_center
@@ -42,6 +45,7 @@ from config.runtime import Runtime
 from crm.channel_accounts import ChannelAccountInfo
 from crm.db import session_scope
 from crm.voice_calls import call_of_ticket, center_rows, may_join_call, remember_counselor_leg
+from crm.voice_consults import remember_caller_leg
 from routing import acd_stats, queue_log
 
 TERMINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
@@ -279,6 +283,7 @@ def status(call: Call) -> str:
     state = call.form.get("CallStatus", "")
     if state in TERMINAL_STATUSES:
         _hang_up(call, parent)
+        consult.caller_hung_up(call.runtime, call_id=parent)
     call.store("update", f"{call.sid}:status:{state}", status=state, call_id=parent)
     return twiml.empty()
 
@@ -302,6 +307,9 @@ def connect(call: Call) -> str:
         )
     if connected:
         call.store("update", f"{original}:connected", status="connected", call_id=original)
+    if original != call.sid:  # a dialed-back callback: this call is the caller's leg (held in a consult)
+        with session_scope(call.runtime.engine) as session:
+            remember_caller_leg(session, call_id=original, leg_sid=call.sid)
     intro = "消費生活センターから、折り返しのお電話です。" if call.query.get("call") else ""
     return twiml.conference(
         f"ticket-{ticket}",
@@ -365,6 +373,21 @@ def requeue(call: Call) -> str:
     )
 
 
+def hold(call: Call) -> str:
+    """Hold music (a ``holdUrl``) while the counselor consults a colleague; loops on itself."""
+    return twiml.hold_music(call.voice, again_url=call.url("hold"))
+
+
+def consult_status(call: Call) -> str:
+    """A status callback of a warm transfer's consult leg (``?ticket=``)."""
+    ticket = call.query.get("ticket", "")
+    if ticket.isdigit():
+        consult.leg_status(
+            call.runtime, ticket_id=int(ticket), leg=call.sid, status=call.form.get("CallStatus", "")
+        )
+    return twiml.empty()
+
+
 STEPS = {
     "start": start,
     "menu": menu,
@@ -378,4 +401,6 @@ STEPS = {
     "connect": connect,
     "status": status,
     "requeue": requeue,
+    "hold": hold,
+    "consult": consult_status,
 }

@@ -32,6 +32,8 @@ def connect_on_assign(event: dict[str, Any]) -> str:
     """Redirect or dial back the call of an assigned voice ticket; returns what was done."""
     if event.get("kind") != "assigned" or event.get("ticket_id") is None:
         return "not an assignment"
+    if (event.get("detail") or {}).get("warm"):
+        return "warm transfer: the caller is on the line with the counselor already"
     runtime = get_runtime()
     with Session(runtime.engine) as session:
         call = call_of_ticket(session, int(event["ticket_id"]))
@@ -90,6 +92,8 @@ def follow_ticket_moves(event: dict[str, Any]) -> str:
     counselor takes the call (cold transfer)."""
     if event.get("kind") not in ("transferred", "overflowed") or event.get("ticket_id") is None:
         return "not a move"
+    if (event.get("detail") or {}).get("warm"):  # channels.voice.consult logged it and keeps the call
+        return "warm transfer: logged by the consult"
     runtime = get_runtime()
     with session_scope(runtime.engine) as session:
         call = call_of_ticket(session, int(event["ticket_id"]))

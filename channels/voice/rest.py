@@ -1,4 +1,5 @@
-"""Twilio's REST API through the official SDK: redirect a queued call, dial a callback, mint tokens.
+"""Twilio's REST API through the official SDK: redirect a queued call, dial a callback, mint tokens,
+add / hold / remove conference participants (a warm transfer's consult leg).
 
 The client's API domain is pointed at ``MADOGUCHI_TWILIO_API_BASE_URL`` (or the number's
 ``api_base_url`` setting), so tests answer it with a local HTTP server (tests/fakes/twilio_server.py).
@@ -129,5 +130,50 @@ def end_call(client: Client, call_sid: str) -> None:
     """Hang up a live call (the counselor ended the consultation)."""
     try:
         client.calls(call_sid).update(status="completed")
+    except (TwilioException, OSError) as exc:
+        raise _translate(exc) from exc
+
+
+def add_participant(
+    client: Client, conference: str, *, to: str, from_: str, status_url: str, label: str, timeout: int = 30
+) -> tuple[str, str]:
+    """Dial ``to`` into the conference named ``conference`` (a consult leg that does not end it when it
+    leaves); returns (its CallSid, the conference's SID)."""
+    try:
+        leg = client.conferences(conference).participants.create(
+            from_=from_,
+            to=to,
+            label=label[:64],
+            timeout=timeout,
+            beep="false",
+            end_conference_on_exit=False,
+            early_media=True,
+            status_callback=status_url,
+            status_callback_method="POST",
+            status_callback_event=["ringing", "answered", "completed"],
+        )
+    except (TwilioException, OSError) as exc:
+        raise _translate(exc) from exc
+    return str(leg.call_sid), str(leg.conference_sid)
+
+
+def hold_participant(
+    client: Client, conference_sid: str, call_sid: str, *, hold: bool, hold_url: str
+) -> None:
+    """Put a conference participant on hold (``hold_url``: our TwiML, nothing from a CDN) or back."""
+    try:
+        participant = client.conferences(conference_sid).participants(call_sid)
+        if hold:
+            participant.update(hold=True, hold_url=hold_url, hold_method="POST")
+        else:
+            participant.update(hold=False)
+    except (TwilioException, OSError) as exc:
+        raise _translate(exc) from exc
+
+
+def remove_participant(client: Client, conference_sid: str, call_sid: str) -> None:
+    """Take a leg out of the conference (hangs it up; a ringing leg stops ringing)."""
+    try:
+        client.conferences(conference_sid).participants(call_sid).delete()
     except (TwilioException, OSError) as exc:
         raise _translate(exc) from exc

@@ -191,5 +191,18 @@ def conference(
     return str(response)
 
 
+HOLD_MESSAGE = "担当者に確認しております。恐れ入りますが、このままお待ちください。"
+
+
+def hold_music(voice: Voice, *, again_url: str) -> str:
+    """What a caller on hold during a warm transfer hears (a conference participant's ``holdUrl``):
+    a short message and a pause, again and again; no audio file from a CDN."""
+    response = VoiceResponse()
+    _say(response, HOLD_MESSAGE, voice)
+    response.pause(length=20)
+    response.redirect(again_url, method="POST")
+    return str(response)
+
+
 def empty() -> str:
     return str(VoiceResponse())

@@ -18,7 +18,8 @@ answer                 when (nothing is stored unless 200)
 
 Steps (see channels.voice.flow): ``menu`` ``postal`` ``prefecture`` ``default`` (IVR), ``wait``
 ``keys`` ``exit`` (queue), ``recording`` (voicemail), ``connect`` (to the counselor's conference),
-``status`` (status callbacks), ``requeue`` (a transferred call back on hold).
+``status`` (status callbacks), ``requeue`` (a transferred call back on hold), ``hold`` (hold music
+during a warm transfer), ``consult`` (the status callbacks of a warm transfer's consult leg).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ Step = Literal[
     "connect",
     "status",
     "requeue",
+    "hold",
+    "consult",
 ]
 RESPONSES: dict[int | str, dict[str, str]] = {
     200: {"description": "TwiML", "content": {"application/xml": {}}},  # type: ignore[dict-item]
@@ -143,7 +146,7 @@ async def _handle(
         auth_token=info.secrets.get("auth_token") or runtime.settings.twilio_auth_token, account_id=info.id
     )
     _verify(request, runtime, adapter, form)
-    if not form.get("CallSid"):
+    if not form.get("CallSid") and step != "hold":  # hold music is plain TwiML: nothing is stored
         raise Refused(400, "a Twilio voice webhook carries CallSid; this one does not")
     query = dict(request.query_params)
     xml = await to_thread.run_sync(flow.run_step, runtime, info, step, form, query)

@@ -10,11 +10,13 @@ Pure: no database, no I/O beyond the cue files read once.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from config.clock import jst_date
@@ -23,6 +25,7 @@ from knowledge.categories import vocabulary
 from knowledge.record_fill.cues import Cues, load_cues
 from knowledge.record_fill.dates import SAME_DAY, DateMention, find_dates
 from knowledge.record_fill.numbers import Amount, find_amounts
+from knowledge.text import DATA_DIR
 
 FIELDS = (
     "contract_amount",
@@ -316,10 +319,17 @@ def _sales_method(facts: list[_Sentence], advice: list[_Sentence], cues: Cues) -
     return None
 
 
+@lru_cache(maxsize=1)
+def _prefill_products() -> dict[str, list[str]]:
+    """label → keywords of the prefill's own 商品・役務 table (not the suggestion lexicon)."""
+    raw = json.loads((DATA_DIR / "record_fill_product_categories.json").read_text(encoding="utf-8"))
+    return {label: list(v["keywords"]) for label, v in raw["labels"].items()}
+
+
 def _product(facts: list[_Sentence], cues: Cues) -> FieldSuggestion | None:
     text = "。".join(s.text for s in facts)
     scores: list[tuple[float, int, str, list[str]]] = []
-    specific = vocabulary("product_category")
+    specific = _prefill_products()
     for rank, (label, keywords) in enumerate([*specific.items(), *cues.product_extra.items()]):
         words = [kw for kw in keywords if unicodedata.normalize("NFKC", kw) in text]
         if words:  # each mention counts; a means of payment (ローン) is weak evidence of the product

@@ -132,6 +132,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/voice/calls/{ticket_id}/hangup"): rule("center", 404, params=TICKET),
     ("POST", "/api/voice/calls/{ticket_id}/callback"): rule("center", 404, params=TICKET),
     ("GET", "/api/voice/calls/{ticket_id}"): rule("center", 404, params=TICKET),
+    ("POST", "/api/voice/calls/{ticket_id}/consult"): rule(
+        "center", 404, params=TICKET, json=lambda w, s: {"to_center": "OSK"}
+    ),
+    ("POST", "/api/voice/calls/{ticket_id}/consult/complete"): rule("center", 404, params=TICKET),
+    ("POST", "/api/voice/calls/{ticket_id}/consult/cancel"): rule("center", 404, params=TICKET),
     # 503: the softphone's Twilio API key is not configured in the test settings
     ("GET", "/api/voice/token"): rule("user", 200, 503),
     # Slack's signature (routing/slack_command.py), never a user's token: 401, or 503 when not configured

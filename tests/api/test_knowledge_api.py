@@ -182,3 +182,26 @@ def test_cooling_off_reads_the_stated_document_day_in_jst(
     assert cooling["start_day"] == yesterday.isoformat()
     assert cooling["last_day"] == (yesterday + timedelta(days=7)).isoformat() and cooling["days_left"] == 6
     assert "stated in the consumer's message" in cooling["notes"][0]
+
+
+def test_a_possible_accident_asks_the_counselor_to_confirm_and_a_draft_flags_it(
+    client: TestClient, db: Session
+) -> None:
+    """要確認: a near miss is not flagged (no queue jump, no alert) but shown with its reasons; preparing
+    the notification draft is the counselor's confirmation and flags the ticket."""
+    c = _setup(db)
+    sato = login(client, "sato")
+    t = receive(
+        db, c["tokyo"], "ドライヤーから煙が出て焦げ臭かった。もう少しで火事になるところでした", sender="U6"
+    )
+    minor = receive(db, c["tokyo"], "子どもが転んで膝をすりむいた", sender="U7")
+    db.commit()
+    body = client.get(f"/api/tickets/{t.ticket_id}/suggestions", headers=sato).json()
+    assert body["serious_accident_reasons"] == []
+    assert any("near miss" in r and "火事" in r for r in body["possible_accident_reasons"])
+    assert client.get(f"/api/tickets/{t.ticket_id}", headers=sato).json()["serious_accident"] is False
+    plain = client.get(f"/api/tickets/{minor.ticket_id}/suggestions", headers=sato).json()
+    assert plain["possible_accident_reasons"] == [] and plain["serious_accident_reasons"] == []
+    draft = client.post(f"/api/tickets/{t.ticket_id}/accident-reports", headers=sato)
+    assert draft.status_code in (200, 201), draft.text
+    assert client.get(f"/api/tickets/{t.ticket_id}", headers=sato).json()["serious_accident"] is True

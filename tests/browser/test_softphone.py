@@ -3,7 +3,8 @@
 Nothing leaves this machine except the SDK's signaling WebSocket to Twilio, which the test either
 blocks (the panel must say "Twilio unreachable", as on LGWAN) or answers itself with the few signaling
 messages that register a device (the SDK is unchanged, its socket is routed to the test). The
-callback (折り返し) button dials through our API into the local Twilio REST stand-in.
+callback (折り返し) button dials through our API into the local Twilio REST stand-in, and so do the
+warm transfer (相談転送) buttons.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app import create_app
 from config.runtime import Runtime, get_runtime
 from config.settings import Settings
 from crm.channel_accounts import create_account
 from crm.console import CSP
-from crm.models import Role
+from crm.models import Center, ChannelAccount, Role, Ticket
 from routing import presence
 from routing.models import PresenceStatus
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -345,3 +346,123 @@ def test_a_supervisors_whisper_sends_the_counselors_call_to_twilio(
     assert params == {"ticket": [str(ids["ticket_id"])], "mode": ["whisper"], "coach_call": [leg]}
     assert seen.outside == [] and errors == []
     page.close()
+
+
+# 相談転送 (warm transfer): pick a colleague, ring them (the caller is held: 保留中), they answer
+# (相談中), cancel (the caller is back), ring again, complete (the colleague owns the call).
+
+COUNSELOR_LEG = "CA" + "5" * 32
+CALLER_LEG = "CA" + "6" * 32
+
+
+def _connect_the_call_back(url: str, twilio: FakeTwilioServer, ticket_id: int) -> None:
+    """The counselor dials the 折り返し, the consumer answers, the counselor's softphone joins."""
+    with httpx.Client(base_url=url) as http:
+        auth = {
+            "Authorization": "Bearer "
+            + http.post(
+                "/api/auth/token", data={"username": "setagaya-counselor", "password": PASSWORD}
+            ).json()["access_token"]
+        }
+        me = http.get("/api/me", headers=auth).json()["id"]
+        assert http.post(f"/api/voice/calls/{ticket_id}/callback", headers=auth).status_code == 200
+        dial = next(r for r in twilio.state.requests if r.path.endswith("/Calls.json"))
+        answered = urlsplit(dial.form["Url"])
+        path = f"{answered.path}?{answered.query}"
+        form = {"CallSid": CALLER_LEG, "AccountSid": ACCOUNT_SID, "From": NUMBER, "To": CALLER}
+        res = http.post(path, data=form, headers={"X-Twilio-Signature": sign(PUBLIC + path, form)})
+        assert res.status_code == 200, res.text
+        joined = {
+            "CallSid": COUNSELOR_LEG,
+            "AccountSid": ACCOUNT_SID,
+            "From": f"client:user-{me}",
+            "ticket": str(ticket_id),
+        }
+        res = http.post(
+            "/channels/twilio/client",
+            data=joined,
+            headers={"X-Twilio-Signature": sign(PUBLIC + "/channels/twilio/client", joined)},
+        )
+        assert res.status_code == 200 and "<Conference" in res.text, res.text
+    twilio.live_conference(f"ticket-{ticket_id}", CALLER_LEG, COUNSELOR_LEG)
+
+
+def _colleague(runtime: Runtime) -> int:
+    with Session(runtime.engine, expire_on_commit=False) as s:
+        setagaya = s.exec(select(Center).where(Center.code == "tokyo-setagaya")).one()
+        user = make_user(s, setagaya, "setagaya-second", display_name="佐藤")
+        presence.set_presence(s, user=user, status=PresenceStatus.AVAILABLE, settings=runtime.settings)
+        return int(user.id or 0)
+
+
+def _answers(url: str, public_id: str, ticket_id: int, leg: str) -> None:
+    path = f"/channels/twilio/{public_id}/voice/consult?ticket={ticket_id}"
+    form = {"CallSid": leg, "AccountSid": ACCOUNT_SID, "CallStatus": "in-progress", "From": NUMBER, "To": "x"}
+    res = httpx.post(url + path, data=form, headers={"X-Twilio-Signature": sign(PUBLIC + path, form)})
+    assert res.status_code == 200, res.text
+
+
+def _consult_leg(twilio: FakeTwilioServer) -> str:
+    conf = next(iter(twilio.state.conferences.values()))
+    return next(c for c in conf["participants"] if c not in (CALLER_LEG, COUNSELOR_LEG))
+
+
+def _ring(page: Any, ticket_id: int, colleague: int) -> None:
+    page.get_by_role("button", name="相談転送").click()
+    page.get_by_label("相談先").select_option(f"user:{colleague}")
+    page.get_by_label("理由 (タイムラインに表示)").fill("契約書の読み方")
+    with page.expect_response(lambda r: r.url.endswith(f"/api/voice/calls/{ticket_id}/consult")) as hit:
+        page.get_by_role("button", name="呼出").click()
+    assert hit.value.status == 200, hit.value.text()
+    poll(page, "() => document.querySelector('#softphone .sp-hold').textContent.includes('佐藤 を呼出中')")
+    assert page.inner_text("#softphone .sp-hold").startswith("保留中")
+    assert page.get_by_role("button", name="転送完了").is_disabled()  # not answered yet
+
+
+def test_the_warm_transfer_buttons_hold_consult_cancel_and_complete(
+    site: tuple[str, Runtime, dict[str, Any]],
+    browser: Any,
+    twilio: FakeTwilioServer,
+) -> None:
+    url, runtime, ids = site
+    ticket_id = ids["ticket_id"]
+    _connect_the_call_back(url, twilio, ticket_id)
+    colleague = _colleague(runtime)
+    with Session(runtime.engine) as s:
+        public_id = _public_id(s)
+    page, seen = _open_panel(browser, url, "setagaya-counselor", ticket_id)
+    errors = watch_errors(page)
+    page.route_web_socket(SIGNALING, seen.twilio(_answer_signaling))
+    page.goto(f"{url}/softphone-harness")
+    poll(page, "() => !document.querySelector('#softphone .sp-consult').hidden")
+
+    _ring(page, ticket_id, colleague)
+    caller = twilio.participant(f"ticket-{ticket_id}", CALLER_LEG)
+    assert caller is not None and caller["hold"] is True
+    _answers(url, public_id, ticket_id, _consult_leg(twilio))
+    poll(page, "() => document.querySelector('#softphone .sp-hold').textContent.includes('佐藤 と相談中')")
+    with page.expect_response(lambda r: r.url.endswith("/consult/cancel")) as hit:
+        page.get_by_role("button", name="転送取消").click()
+    assert hit.value.status == 200, hit.value.text()
+    poll(page, "() => document.querySelector('#softphone .sp-hold').hidden")
+    assert twilio.participant(f"ticket-{ticket_id}", CALLER_LEG)["hold"] is False  # type: ignore[index]
+
+    _ring(page, ticket_id, colleague)
+    _answers(url, public_id, ticket_id, _consult_leg(twilio))
+    poll(page, "() => !document.querySelector('#softphone .sp-consult_complete').disabled", timeout=15)
+    with page.expect_response(lambda r: r.url.endswith("/consult/complete")) as hit:
+        page.get_by_role("button", name="転送完了").click()
+    assert hit.value.status == 200, hit.value.text()
+    poll(
+        page,
+        "() => document.querySelector('#softphone .sp-message').textContent.includes('佐藤 に転送しました')",
+    )
+    assert page.locator("#softphone .sp-consult").is_hidden()  # not this counselor's call any more
+    with Session(runtime.engine) as s:
+        assert s.get(Ticket, ticket_id).assignee_id == colleague  # type: ignore[union-attr]
+    assert seen.outside == [] and errors == []
+    page.close()
+
+
+def _public_id(session: Session) -> str:
+    return str(session.exec(select(ChannelAccount.public_id).where(ChannelAccount.kind == "voice")).one())

@@ -6,9 +6,15 @@ it knows (``server.state.calls``), and answers:
 
 * ``POST /2010-04-01/Accounts/{sid}/Calls.json`` — create a call (a callback dial): 201 + a call resource;
 * ``POST /2010-04-01/Accounts/{sid}/Calls/{CallSid}.json`` — update (redirect to ``Url``): 200, or 404
-  with Twilio's error 20404 for a call it does not know (``server.state.calls`` seeds live calls).
+  with Twilio's error 20404 for a call it does not know (``server.state.calls`` seeds live calls);
+* ``POST …/Conferences/{ConferenceSid or FriendlyName}/Participants.json`` — dial a participant into a
+  conference (created on first use, as Twilio does): 201 + the participant (``call_sid``,
+  ``conference_sid``); ``POST …/Participants/{CallSid}.json`` — update (``Hold``, ``HoldUrl``, ...);
+  ``DELETE …/Participants/{CallSid}.json`` — remove (204); 404 (20404) for an unknown conference or
+  a call not in it. ``server.live_conference(name, *call_sids)`` seeds the legs that joined by TwiML.
 
-``server.fail_next(status, n)`` makes the next ``n`` requests fail with ``status``. Also
+``server.fail_next(status, n)`` makes the next ``n`` requests fail with ``status``;
+``server.fail_next_to(method, path_part, status)`` the next one to a matching path. Also
 :func:`sign` computes ``X-Twilio-Signature`` with the SDK's RequestValidator (to post webhooks).
 """
 
@@ -46,7 +52,9 @@ class Recorded:
 class FakeTwilioState:
     requests: list[Recorded] = field(default_factory=list)
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    conferences: dict[str, dict[str, Any]] = field(default_factory=dict)  # sid -> name, participants
     failures: list[int] = field(default_factory=list)
+    path_failures: list[tuple[str, str, int]] = field(default_factory=list)  # (method, path part, status)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -60,15 +68,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(404, {"code": 20404, "message": "not found", "status": 404})
 
     def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
         length = int(self.headers.get("content-length") or 0)
         form = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
         state = self.server.state
-        status, body = self._route(form)
+        status, body = self._route(form, method)
         with state.lock:
-            state.requests.append(Recorded("POST", self.path, form, status))
+            state.requests.append(Recorded(method, self.path, form, status))
         self._answer(status, body)
 
-    def _route(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def _route(self, form: dict[str, str], method: str = "POST") -> tuple[int, dict[str, Any]]:
         state = self.server.state
         expected = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{self.server.token}".encode()).decode()
         if self.headers.get("authorization") != expected:
@@ -77,8 +91,15 @@ class _Handler(BaseHTTPRequestHandler):
             if state.failures:
                 status = state.failures.pop(0)
                 return status, {"code": 20500, "message": "scripted failure", "status": status}
-        prefix = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls"
+            for i, (verb, part, status) in enumerate(state.path_failures):
+                if verb == method and part in self.path:
+                    del state.path_failures[i]
+                    return status, {"code": 20500, "message": "scripted failure", "status": status}
         path = self.path.split("?")[0]
+        conferences = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Conferences/"
+        if path.startswith(conferences) and "/Participants" in path:
+            return self._participants(path[len(conferences) :], form, method)
+        prefix = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls"
         if path == f"{prefix}.json":
             sid = f"CA{next(self.server.ids):032x}"
             call = {
@@ -105,7 +126,52 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {**call, "account_sid": ACCOUNT_SID}
         return 404, {"code": 20404, "message": "not found", "status": 404}
 
+    def _participants(self, rest: str, form: dict[str, str], method: str) -> tuple[int, dict[str, Any]]:
+        """``{conference}/Participants.json`` (create) or ``{conference}/Participants/{CallSid}.json``."""
+        state = self.server.state
+        conference, _, tail = rest.partition("/Participants")
+        gone = {"code": 20404, "message": f"The requested resource {self.path} was not found", "status": 404}
+        with state.lock:
+            conf = state.conferences.get(conference) or next(
+                (c for c in state.conferences.values() if c["friendly_name"] == conference), None
+            )
+            if tail == ".json" and method == "POST":
+                if conf is None:
+                    sid = f"CF{next(self.server.ids):032x}"
+                    conf = state.conferences[sid] = {
+                        "sid": sid,
+                        "friendly_name": conference,
+                        "participants": {},
+                    }
+                leg = f"CA{next(self.server.ids):032x}"
+                state.calls[leg] = {
+                    "sid": leg,
+                    "to": form.get("To"),
+                    "from": form.get("From"),
+                    "status": "queued",
+                }
+                part = {"call_sid": leg, "label": form.get("Label"), "hold": False, "status": "queued"}
+                conf["participants"][leg] = part
+                return 201, {**part, "conference_sid": conf["sid"], "account_sid": ACCOUNT_SID}
+            call_sid = tail.removeprefix("/").removesuffix(".json")
+            part = conf["participants"].get(call_sid) if conf is not None else None
+            if conf is None or part is None:
+                return 404, gone
+            if method == "DELETE":
+                del conf["participants"][call_sid]
+                if call_sid in state.calls:
+                    state.calls[call_sid]["status"] = "completed"
+                return 204, {}
+            if "Hold" in form:
+                part["hold"] = form["Hold"] == "true"
+            part.update({k.lower(): v for k, v in form.items() if k != "Hold"})
+            return 200, {**part, "conference_sid": conf["sid"], "account_sid": ACCOUNT_SID}
+
     def _answer(self, status: int, body: dict[str, Any]) -> None:
+        if status == 204:
+            self.send_response(204)
+            self.end_headers()
+            return
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("content-type", "application/json")
@@ -145,9 +211,34 @@ class FakeTwilioServer:
         with self.state.lock:
             self.state.calls[sid] = {"sid": sid, "status": "in-progress", **fields}
 
+    def live_conference(self, name: str, *call_sids: str) -> str:
+        """Make the server know conference ``name`` with these legs in it (joined by TwiML); its SID."""
+        with self.state.lock:
+            sid = f"CF{next(self._server.ids):032x}"
+            parts = {
+                c: {"call_sid": c, "label": None, "hold": False, "status": "connected"} for c in call_sids
+            }
+            self.state.conferences[sid] = {"sid": sid, "friendly_name": name, "participants": parts}
+            for call_sid in call_sids:
+                self.state.calls.setdefault(call_sid, {"sid": call_sid, "status": "in-progress"})
+        return sid
+
+    def participant(self, name: str, call_sid: str) -> dict[str, Any] | None:
+        """The leg ``call_sid`` of conference ``name`` as the server holds it (None: not in it)."""
+        with self.state.lock:
+            for conf in self.state.conferences.values():
+                if conf["friendly_name"] == name:
+                    return conf["participants"].get(call_sid)
+        return None
+
     def fail_next(self, status: int, count: int = 1) -> None:
         with self.state.lock:
             self.state.failures.extend([status] * count)
+
+    def fail_next_to(self, method: str, path_part: str, status: int) -> None:
+        """The next ``method`` request whose path contains ``path_part`` fails with ``status``."""
+        with self.state.lock:
+            self.state.path_failures.append((method, path_part, status))
 
     def __enter__(self) -> FakeTwilioServer:
         self._thread.start()

@@ -6,6 +6,7 @@ with --force over the cleared one), then row counts and a few records are compar
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def scratch_url(runtime: Runtime, tmp_path: Path) -> Iterator[str]:
     """An empty database on the same backend as the test database."""
     url = runtime.settings.database_url
     if url.startswith("postgresql"):
-        scratch = create_scratch_database(url, "madoguchi_restore")
+        scratch = create_scratch_database(url, f"madoguchi_restore_{os.getpid()}")
         yield scratch
         drop_database(scratch)
     else:

@@ -152,3 +152,138 @@ def test_garbage_rules_file_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01", "😀" * 5000, "火" * 20000])
 def test_garbage_and_oversized_input_do_not_crash(text: str) -> None:
     assert screen(text).tier in {"none", "review", "serious"}
+
+
+# ---- v4: wider vocabulary, near misses, event questions, blockers that demote or do not apply ----
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("ヒーターのせいでボヤになって、消防車が来ました", "fire"),
+        ("延長コードが火を噴いて、床に燃え移った", "fire"),
+        ("キャンプ用のランタンから火柱が上がった", "fire"),
+        ("バイクのエンジン付近から炎上し、全焼しました", "fire"),
+        ("コンセントの火ぃついてしもて、畳がこげた", "fire"),
+        ("祖母が電気毛布の低温やけどがもとで息を引き取りました", "death"),
+        ("ベビーベッドの柵に挟まって、息子が息をしていませんでした", "unconscious"),
+        ("遊具のロープが切れて娘が落ち、まだ意識が戻っていません", "unconscious"),
+        ("スケボーのウィールが外れて、手首にギプスをしています", "fracture"),
+        ("ジムのマシンのワイヤーが切れて腰の骨にヒビが入った", "fracture"),
+        ("トランポリンでアキレス腱を断裂しました", "severe_injury"),
+        ("電気カーペットで80代の父が低温やけど、救急搬送→入院", "admitted"),
+        ("エステの施術でやけどし、治るまでひと月以上かかると言われた", "duration_30"),
+        ("草刈り機の刃で足の指を二本切り落としてしまった", "amputation"),
+        ("ミキサーで指の腱を切り、指が曲がらないまま治らないと言われた", "disability"),
+        ("通販のサプリで母が入院", "admitted"),
+        ("相談者（70代女性）電気あんかで低温熱傷Ⅲ度", "severe_injury"),
+        ("死にかけた、ストーブの排気で一酸化炭素", "co_poisoning"),
+    ],
+)
+def test_new_phrasings_of_serious_events_are_flagged(text: str, rule: str) -> None:
+    result = screen(text)
+    assert result.tier == "serious", result
+    assert rule in {h.rule for h in result.hits if h.tier == "serious"}, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "充電器がすごく熱くなって、火が出そうになった",
+        "ストーブの火が袖に燃え移るところでした",
+        "一歩間違えば火事でした",
+        "もう少しで指を切断するところだった",
+    ],
+)
+def test_near_misses_go_to_review_and_say_why(text: str) -> None:
+    result = screen(text)
+    assert result.tier == "review" and detect_serious_accident(text) == [], result
+    assert any("near miss" in h.why for h in result.hits), result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "このエアコン、火災の原因になりますか？",
+        "電気毛布を使うと火事になるって本当ですか",
+        "いつか火事になりそうで心配です",
+        "幸い火は出ず、焦げ臭いだけでした",
+        "火事にならなくてよかった",
+        "一酸化炭素中毒を防ぐ警報器のダイレクトメールが毎週届いて迷惑です",
+        "返金の手続きがとても骨が折れる作業です",
+        "担当の方に骨を折っていただき、ありがとうございました",
+        "株で大やけどしました",
+        "このお店はネットで炎上しているそうですが大丈夫ですか",
+        "骨折した時のための保険に入りたい",
+        "骨折治療用のサポーターを返品したい",
+        "うちの猫が電気カーペットで低温やけどして、動物病院で手術しました",
+    ],
+)
+def test_questions_idioms_and_prevention_are_not_serious(text: str) -> None:
+    assert detect_serious_accident(text) == [], screen(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "20年前にストーブで火事になった。今さらだけど、誰にも報告していない",
+        "5年前の骨折の件で、改めて報告したいです。踏み台が壊れました",
+        "店員に勧められて買った踏み台が壊れて、父が骨折しました",
+        "テレビで紹介されていた加湿器を買ったら、発火しました",
+        "近所で買ったストーブから火が出た",
+    ],
+)
+def test_blockers_do_not_cancel_a_real_unreported_event(text: str) -> None:
+    assert screen(text).tier == "serious", screen(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("娘が骨折で入院中なので、塾の休会手続きを代わりにしたい", "reason_for_contract"),
+        ("母が手術を受けるので、定期便を一時停止したい", "reason_for_contract"),
+        ("交通事故で骨折した父の保険会社とのやりとりについて", "traffic_accident"),
+        ("近所で火事があって怖いので、ストーブの安全な使い方を教えて", "others_accident"),
+        ("夫が亡くなって一人暮らしなので、訪問販売が怖い", "no cause"),
+        ("「窒息のおそれ」と表示のあるおもちゃです", "おそれ"),
+    ],
+)
+def test_weak_contexts_demote_to_review_naming_the_blocker(text: str, why: str) -> None:
+    result = screen(text)
+    assert result.tier == "review" and detect_serious_accident(text) == [], result
+    assert any(why in h.why for h in result.hits), result
+    assert any("要確認" in r for r in result.reasons("review")), result.reasons("review")
+
+
+def test_time_ago_is_not_a_treatment_period_and_kana_periods_count() -> None:
+    from knowledge.accident import treatment_days
+
+    assert treatment_days("3年前にこたつでやけどして入院したことがある") is None
+    assert treatment_days("治るまでひと月以上かかる") == 30
+    assert treatment_days("完治まで半年と言われた") == 182
+    assert treatment_days("数か月の通院が必要") == 60
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["blockers"][0].update(effect="ignore"), r"blockers\.0\.effect"),
+        (lambda d: d["blockers"][0].update(unless="(買"), r"blockers\.0\.unless: .*invalid regex"),
+        (lambda d: d["near_miss"].append("そう("), r"near_miss: .*invalid regex"),
+    ],
+)
+def test_new_rule_fields_are_validated(mutate: Callable[[dict], object], message: str) -> None:
+    data = _rules_json()
+    mutate(data)
+    with pytest.raises(AccidentRulesError, match=message):
+        parse_rules(json.dumps(data))
+
+
+def test_possible_accidents_give_review_reasons_and_serious_ones_do_not() -> None:
+    from knowledge.accident import detect_possible_accident
+
+    reasons = detect_possible_accident("充電器から煙が出て、火が出そうになった")
+    assert any("[rule smoke_scorch]" in r for r in reasons), reasons
+    assert any("[rule fire]" in r and "near miss" in r for r in reasons), reasons
+    assert detect_possible_accident("ストーブから火が出て母がやけどで入院しました") == []
+    assert detect_possible_accident("定期購入を解約したい") == []

@@ -48,6 +48,26 @@ def test_multi_skill_policy_beats_round_robin_on_the_same_stream() -> None:
     # the rare skill is not starved: versatile counselors serve it first (per-skill priority)
     assert policy.per_skill["越境取引"].asa < 0.8 * rr.per_skill["越境取引"].asa
     assert policy.per_skill["金融・保険"].asa < 0.8 * rr.per_skill["金融・保険"].asa
+    # work-conserving: nobody waits while a counselor qualified for them is idle
+    assert policy.idle_while_waiting == rr.idle_while_waiting == 0
+
+
+def test_pooled_replay_serves_the_same_arrivals_with_every_counselor_holding_every_skill() -> None:
+    scenario = Scenario(
+        arrivals_per_hour={"general": 60, "越境取引": 18},
+        staffing=[AgentGroup(5, frozenset({"general"})), AgentGroup(3, frozenset({"general", "越境取引"}))],
+        aht_seconds=300,
+        hours=400,
+        warmup_hours=2,
+    )
+    runs = compare(scenario, random.Random(4), pooled=True)
+    pooled, policy = runs["pooled"], runs["policy"]
+    assert pooled.overall.arrivals == policy.overall.arrivals
+    theory = erlang_c_metrics(78 / 3600, 300, 8, 60)
+    assert pooled.overall.asa == pytest.approx(theory.asa, rel=0.12)
+    assert pooled.overall.asa < 0.95 * policy.overall.asa  # the skill constraint costs waiting time
+    # pooled, the rare skill waits no longer than general work (same queue discipline for all)
+    assert pooled.per_skill["越境取引"].asa == pytest.approx(pooled.per_skill["general"].asa, rel=0.15)
 
 
 def test_same_seed_same_result_and_lognormal_runs() -> None:

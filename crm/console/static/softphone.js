@@ -36,6 +36,12 @@
       st_waiting: "waiting in the queue", st_callback: "waiting for a call back", st_connected: "connected",
       st_done: "ended", st_gone: "left the queue", no_leg: "The counselor is not on the call yet: whisper needs their call.",
       error: "Error", no_microphone: "No microphone is available in this browser: the call back was not placed.",
+      consult: "Warm transfer (相談転送)", consult_target: "Consult whom", consult_reason: "Reason (shown on the timeline)",
+      consult_start: "Ring them (呼出)", consult_close: "Close", consult_complete: "Complete transfer (転送完了)",
+      consult_cancel: "Cancel transfer (転送取消)", colleagues: "Counselors of your center", centers: "Another center",
+      on_hold: "Caller on hold (保留中)", consult_ringing: "ringing {name}…", consult_talking: "consulting {name} (相談中)",
+      consult_panel: "Warm transfer", consult_ended: "Warm transfer ended: {text}", consult_done: "Transferred to {name}.",
+      consult_no_target: "Choose a counselor or a center first.",
     },
     ja: {
       title: "ソフトフォン", offline: "オフライン", connecting: "Twilio に接続中…", ready: "待受中",
@@ -51,6 +57,12 @@
       st_waiting: "待ち呼", st_callback: "折り返し待ち", st_connected: "通話中", st_done: "終了",
       st_gone: "キューから離脱", no_leg: "相談員がまだ通話に参加していないため、ささやきできません。",
       error: "エラー", no_microphone: "このブラウザでマイクを使用できないため、折り返し発信しませんでした。",
+      consult: "相談転送", consult_target: "相談先", consult_reason: "理由 (タイムラインに表示)",
+      consult_start: "呼出", consult_close: "閉じる", consult_complete: "転送完了", consult_cancel: "転送取消",
+      colleagues: "自センターの相談員", centers: "他センター", on_hold: "保留中",
+      consult_ringing: "{name} を呼出中…", consult_talking: "{name} と相談中", consult_panel: "相談転送",
+      consult_ended: "相談転送を終了しました: {text}", consult_done: "{name} に転送しました。",
+      consult_no_target: "相談先の相談員かセンターを選んでください。",
     },
   };
 
@@ -120,7 +132,24 @@
     const bAnswer = button("answer", buttons), bHangup = button("hangup", buttons), bMute = button("mute", buttons);
     const bCallback = button("call_back", buttons);
     const bListen = button("listen", supervise), bWhisper = button("whisper", supervise), bBarge = button("barge", supervise);
-    root.replaceChildren(title, stateLine, detailLine, ticketLine, badge, buttons, supervise, message);
+    // 相談転送 (warm transfer): the form to pick a colleague or a center, then hold / complete / cancel
+    const bConsult = button("consult", buttons);
+    const holdLine = el("p", { class: "sp-hold", role: "status", "aria-live": "polite", hidden: "" });
+    const consultBox = el("form", { class: "sp-consult-form", hidden: "" });
+    const targetId = `sp-consult-target-${Math.random().toString(36).slice(2)}`;
+    const targetLabel = el("label", { for: targetId });
+    const targetSelect = el("select", { id: targetId, name: "target" });
+    const reasonInput = el("input", { name: "reason", maxlength: "300", type: "text" });
+    const reasonLabel = el("label", {}), reasonText = el("span", {});
+    reasonLabel.append(reasonText, reasonInput);
+    const bConsultStart = el("button", { type: "submit", class: "sp-consult_start", "data-action": "consult_start" });
+    const bConsultClose = el("button", { type: "button", class: "sp-consult_close", "data-action": "consult_close" });
+    consultBox.append(targetLabel, targetSelect, reasonLabel, bConsultStart, bConsultClose);
+    const consulting = el("div", { class: "sp-consulting", role: "group" });
+    const bComplete = button("consult_complete", consulting), bCancel = button("consult_cancel", consulting);
+    root.replaceChildren(title, stateLine, detailLine, ticketLine, badge, holdLine, buttons, consultBox, consulting,
+      supervise, message);
+    let lastConsult = null;
 
     function say(text) { message.textContent = text || ""; }
 
@@ -156,11 +185,68 @@
       bCallback.hidden = !(mine && wantsCallback);
       bCallback.disabled = !phoneReady || Boolean(call && call.withheld) || Boolean(active);
       bCallback.title = call && call.withheld ? t("withheld") : phoneReady ? "" : t("callback_needs_phone");
+      renderConsult(mine);
       supervise.setAttribute("aria-label", t("supervise"));
       supervise.hidden = !(sup && call && call.state === "connected");
       for (const [b, key] of [[bListen, "listen"], [bWhisper, "whisper"], [bBarge, "barge"]]) {
         b.textContent = t(key);
         b.disabled = !phoneReady || Boolean(active);
+      }
+    }
+
+    function renderConsult(mine) {
+      const consult = call && call.consult;
+      root.dataset.consult = consult ? consult.state : "";
+      bConsult.textContent = t("consult");
+      bConsult.hidden = !(mine && call.state === "connected" && !consult);
+      if (bConsult.hidden) consultBox.hidden = true;
+      consultBox.setAttribute("aria-label", t("consult_panel"));
+      targetLabel.textContent = t("consult_target");
+      reasonText.textContent = t("consult_reason");
+      bConsultStart.textContent = t("consult_start");
+      bConsultClose.textContent = t("consult_close");
+      holdLine.hidden = !consult;
+      holdLine.textContent = consult ? `${t("on_hold")} · ${t(consult.state === "talking" ? "consult_talking" : "consult_ringing",
+        { name: consult.to_name || "" })}` : "";
+      consulting.setAttribute("aria-label", t("consult_panel"));
+      consulting.hidden = !(mine && consult);
+      bComplete.textContent = t("consult_complete");
+      bComplete.disabled = !consult || consult.state !== "talking";
+      bCancel.textContent = t("consult_cancel");
+    }
+
+    async function openConsult() {
+      consultBox.hidden = false;
+      targetSelect.replaceChildren();
+      const [people, centers] = await Promise.all([
+        request("GET", "/api/me/colleagues").catch(() => []),
+        request("GET", "/api/centers").catch(() => []),
+      ]);
+      const me = await request("GET", "/api/me").catch(() => null);
+      const group = (label) => { const g = el("optgroup", { label }); targetSelect.append(g); return g; };
+      const gp = group(t("colleagues")), gc = group(t("centers"));
+      for (const p of people || []) {
+        if (me && p.id === me.id) continue;
+        gp.append(el("option", { value: `user:${p.id}` }, p.display_name || p.username));
+      }
+      for (const c of centers || []) {
+        if (me && c.id === me.center_id) continue;
+        gc.append(el("option", { value: `center:${c.code}` }, `${c.name} (${c.code})`));
+      }
+      render();
+      targetSelect.focus();
+    }
+
+    async function consultAction(action, body) {
+      if (!call) return null;
+      const path = `/api/voice/calls/${call.ticket_id}/consult${action ? `/${action}` : ""}`;
+      try {
+        return await request("POST", path, body);
+      } catch (err) {
+        say(err.message);
+        return null;
+      } finally {
+        await refresh();
       }
     }
 
@@ -247,6 +333,11 @@
         call = null;
         if (err && err.status !== 404) say(err.message);
       }
+      const consult = call && call.consult;
+      if (lastConsult && !consult && call && call.consult_outcome && call.consult_outcome.kind !== "転送相談完了") {
+        say(t("consult_ended", { text: call.consult_outcome.text }));
+      }
+      lastConsult = consult || null;
       render();
     }
 
@@ -300,6 +391,33 @@
       }
       join(params, mode);
     };
+    bConsult.addEventListener("click", () => { openConsult().catch((err) => say(err.message)); });
+    bConsultClose.addEventListener("click", () => { consultBox.hidden = true; bConsult.focus(); });
+    consultBox.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const [kind, value] = (targetSelect.value || "").split(":");
+      if (!value) { say(t("consult_no_target")); return; }
+      const body = { reason: reasonInput.value.trim() };
+      if (kind === "user") body.to_user_id = Number(value);
+      else body.to_center = value;
+      bConsultStart.disabled = true; // one click, one consult (the server answers 409 to a second)
+      const started = await consultAction("", body);
+      bConsultStart.disabled = false;
+      if (started) { consultBox.hidden = true; reasonInput.value = ""; say(""); }
+    });
+    bComplete.addEventListener("click", async () => {
+      bComplete.disabled = true;
+      const done = await consultAction("complete");
+      if (done) {
+        lastConsult = null;
+        say(t("consult_done", { name: done.to_name || "" }));
+        if (active) active.disconnect(); // the counselor leaves the conference (the server removes the leg too)
+      }
+    });
+    bCancel.addEventListener("click", async () => {
+      bCancel.disabled = true;
+      if (await consultAction("cancel")) { lastConsult = null; say(""); }
+    });
     bListen.addEventListener("click", superviseAs("listen"));
     bWhisper.addEventListener("click", superviseAs("whisper"));
     bBarge.addEventListener("click", superviseAs("barge"));

@@ -36,6 +36,7 @@ export async function openTicket(id) {
   updateCount();
   fillFields();
   $("#ticket-title").focus();
+  state.accidentReview = false;
   loadAccidentReport(id);
   loadContact(ticket.contact_id);
   loadAttachments(id);
@@ -239,6 +240,13 @@ async function loadSuggestions(id, documentReceived) {
     renderCoolingOff(s.cooling_off);
     const reasons = s.serious_accident_reasons || [];
     if (reasons.length) box.appendChild(el("div", `重大事故等: ${reasons.join("、")}`, "alert"));
+    // 要確認: possibly serious; the counselor confirms by preparing the notification (that flags the ticket).
+    const review = reasons.length ? [] : s.possible_accident_reasons || [];
+    state.accidentReview = review.length > 0;
+    if (review.length) {
+      box.appendChild(el("div", `${t("accident_review")}: ${review.join("、")}`, "alert review"));
+      if (!accidentReport) $("#accident-open").hidden = false;
+    }
   } catch (err) {
     box.appendChild(el("div", err.message, "error"));
   }
@@ -310,7 +318,8 @@ async function loadAccidentReport(id) {
   const reports = await api("GET", `/api/tickets/${id}/accident-reports`).catch(() => []);
   if (!state.ticket || state.ticket.id !== id) return; // the counselor moved on meanwhile
   accidentReport = reports.length ? reports[reports.length - 1] : null;
-  $("#accident-open").hidden = !state.ticket.serious_accident || Boolean(accidentReport && accidentReport.status === "draft");
+  const flagged = state.ticket.serious_accident || state.accidentReview;
+  $("#accident-open").hidden = !flagged || Boolean(accidentReport && accidentReport.status === "draft");
   const form = $("#accident-form");
   form.hidden = !accidentReport;
   if (!accidentReport) return;

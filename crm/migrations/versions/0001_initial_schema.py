@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 00:35:09.817994
+Create Date: 2026-12-02 03:51:31.116888
 """
 
 from collections.abc import Sequence
@@ -61,6 +61,11 @@ def upgrade() -> None:
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('weight', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('term', 'field', 'label')
+    )
+    op.create_table('knowledge_term_max_tf',
+    sa.Column('term', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('max_tf', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('term')
     )
     op.create_table('login_throttle',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
@@ -691,6 +696,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_login_throttle_expires_at'))
 
     op.drop_table('login_throttle')
+    op.drop_table('knowledge_term_max_tf')
     op.drop_table('knowledge_term_label_weight')
     op.drop_table('knowledge_embedding')
     op.drop_table('contact')
