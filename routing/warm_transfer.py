@@ -22,7 +22,7 @@ from crm.errors import BadRequest, Conflict, Forbidden, NotFound
 from crm.lifecycle import transition
 from crm.models import Center, Note, Ticket, TicketStatus, User
 from routing import policy, store
-from routing.models import Presence
+from routing.models import Presence, PresenceStatus
 from routing.offers import _check_may_transfer
 from routing.service import cancel_pending_offer, emit, move_to_center, touch
 
@@ -124,3 +124,51 @@ def hand_over_call(
     session.execute(update(Presence).where(col(Presence.user_id) == target.id).values(last_assigned_at=now))
     emit(session, "assigned", ticket=ticket, user_id=target.id, detail=detail, logged=False)
     return ticket
+
+
+def reserve_target(session: Session, *, user: User, now: datetime) -> int | None:
+    """While a colleague is rung and consulted they take no other work: available → busy.
+
+    Returns the presence version that marks the reservation as ours (None if they were not available),
+    for :func:`release_target`."""
+    row = session.execute(
+        update(Presence)
+        .where(col(Presence.user_id) == user.id, col(Presence.status) == PresenceStatus.AVAILABLE)
+        .values(status=PresenceStatus.BUSY, since=now, version=col(Presence.version) + 1)
+        .returning(col(Presence.version))
+    ).first()
+    if row is None:
+        return None
+    emit(
+        session,
+        "presence",
+        user_id=user.id,
+        center_id=user.center_id,
+        detail={"status": "busy", "why": "consult"},
+    )
+    return int(row[0])
+
+
+def release_target(session: Session, *, user_id: int, version: int | None, now: datetime) -> None:
+    """The consult ended: the colleague is available again, unless their status changed meanwhile
+    (they went on break or offline, or took other work: the version moved on)."""
+    if version is None:
+        return
+    released = session.execute(
+        update(Presence)
+        .where(
+            col(Presence.user_id) == user_id,
+            col(Presence.status) == PresenceStatus.BUSY,
+            col(Presence.version) == version,
+        )
+        .values(status=PresenceStatus.AVAILABLE, since=now, version=col(Presence.version) + 1)
+    ).rowcount
+    if released:
+        user = session.get(User, user_id)
+        emit(
+            session,
+            "presence",
+            user_id=user_id,
+            center_id=user.center_id if user else None,
+            detail={"status": "available", "why": "consult ended"},
+        )

@@ -49,7 +49,7 @@ from crm.voice_consults import (
     save_consult,
 )
 from routing import queue_log
-from routing.warm_transfer import consult_target, hand_over_call
+from routing.warm_transfer import consult_target, hand_over_call, release_target, reserve_target
 
 log = logging.getLogger(__name__)
 RING_SECONDS = 30  # how long the colleague's softphone rings before the consult counts as not answered
@@ -121,6 +121,7 @@ def start_consult(
             now=now,
         )
         caller_leg = str(meta.get("caller_leg_sid") or call.call_id)
+        reserved = reserve_target(session, user=target, now=now)  # rolled back with the rest on a failure
         leg, conference = _ring_and_hold(
             *_twilio(runtime, session, call), ticket_id=ticket_id, to=target.id or 0, caller_leg=caller_leg
         )
@@ -137,6 +138,7 @@ def start_consult(
             "state": "ringing",
             "started_at": now.isoformat(),
             "reason": (reason.strip() or DEFAULT_REASON)[:300],
+            "reserved_version": reserved,
         }
         where = f"{name} ({center.name})" if center.id != call.center_id else name
         save_consult(
@@ -191,7 +193,7 @@ def complete_consult(runtime: Any, *, ticket_id: int, user_id: int) -> dict[str,
         )
         queue_log.leave(session, call_id=call.call_id, event=queue_log.CONNECT, at=now, agent=str(target_id))
         own_leg = meta.get("counselor_call_sid")
-        end_consult(
+        _finish(
             session,
             call_id=call.call_id,
             outcome=f"{consult.get('to_name')} took the call",
@@ -213,7 +215,7 @@ def cancel_consult(runtime: Any, *, ticket_id: int, user_id: int) -> dict[str, A
         client, _, _ = _twilio(runtime, session, call)
         _quietly_remove(client, consult["conference"], consult["leg"])
         _unhold(client, consult)
-        end_consult(
+        _finish(
             session,
             call_id=call.call_id,
             outcome="cancelled by the counselor",
@@ -237,7 +239,7 @@ def leg_status(runtime: Any, *, ticket_id: int, leg: str, status: str) -> str:
         client, _, _ = _twilio(runtime, session, call)
         _unhold(client, consult)  # a refused unhold raises: the consult stays, the counselor cancels
         outcome = LEG_OUTCOMES[status].format(name=consult.get("to_name") or "the colleague")
-        end_consult(session, call_id=call.call_id, outcome=outcome, kind=CANCELLED, author_id=None, leg=leg)
+        _finish(session, call_id=call.call_id, outcome=outcome, kind=CANCELLED, author_id=None, leg=leg)
     return "cancelled"
 
 
@@ -248,7 +250,7 @@ def caller_hung_up(runtime: Any, *, call_id: str) -> str:
         if found is None:
             return "no consult"
         call, consult = found
-        ended = end_consult(
+        ended = _finish(
             session,
             call_id=call.call_id,
             outcome="the caller hung up during the consult (相談者が終話)",
@@ -264,6 +266,16 @@ def caller_hung_up(runtime: Any, *, call_id: str) -> str:
             return "consult ended"
     _quietly_remove(client, consult["conference"], consult["leg"])
     return "consult ended"
+
+
+def _finish(session: Session, **kwargs: Any) -> dict[str, Any] | None:
+    """End the consult (crm.voice_consults.end_consult) and give the colleague back to routing."""
+    ended = end_consult(session, **kwargs)
+    if ended is not None and ended.get("to_user_id"):
+        release_target(
+            session, user_id=int(ended["to_user_id"]), version=ended.get("reserved_version"), now=now_utc()
+        )
+    return ended
 
 
 def _unhold(client: Any, consult: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from config.settings import Settings
 from crm.channel_accounts import create_account
 from crm.models import Message, Note, Role, Ticket, TicketStatus, User
 from routing import presence
-from routing.models import Offer, OfferStatus, PresenceStatus, QueueEvent
+from routing.models import Offer, OfferStatus, Presence, PresenceStatus, QueueEvent
 from tests.api.conftest import clean_client, login
 from tests.factories import make_center, make_ticket, make_user
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioServer, sign
@@ -108,6 +108,13 @@ def available(client: TestClient, *usernames: str) -> None:
         for name in usernames:
             user = s.exec(select(User).where(User.username == name)).one()
             presence.set_presence(s, user=user, status=PresenceStatus.AVAILABLE, settings=rt.settings)
+
+
+def status_of(client: TestClient, username: str) -> PresenceStatus:
+    with Session(rt_of(client).engine) as s:
+        found = s.get(Presence, uid(client, username))
+        assert found is not None
+        return found.status
 
 
 def step(client: TestClient, name: str, query: str = "") -> str:
@@ -238,6 +245,7 @@ def test_a_warm_transfer_to_a_colleague_hands_over_the_caller_and_the_ticket(
     caller = twilio.participant(f"ticket-{ticket_id}", sid)
     assert caller is not None and caller["hold"] is True and caller["holdurl"] == PUBLIC + step(voice, "hold")
     assert call_view(voice, ticket_id)["consult"]["state"] == "ringing"
+    assert status_of(voice, "setagaya-second") == PresenceStatus.BUSY  # routing offers them nothing meanwhile
 
     # what the caller hears on hold: our own TwiML, looping, nothing from a CDN
     hold = post(voice, step(voice, "hold"), form(sid))
@@ -269,6 +277,9 @@ def test_a_warm_transfer_to_a_colleague_hands_over_the_caller_and_the_ticket(
 
     ticket = the_ticket(voice, ticket_id)
     assert ticket.assignee_id == second and ticket.status == TicketStatus.ASSIGNED
+    assert (
+        status_of(voice, "setagaya-second") == PresenceStatus.AVAILABLE
+    )  # the call's capacity holds them now
     timeline = notes(voice, ticket_id)
     assert any(n.startswith("転送相談開始") and "佐藤" in n for n in timeline)
     assert any("Warm transfer to 佐藤: 契約書の読み方を相談" in n for n in timeline)
@@ -362,9 +373,11 @@ def test_when_the_colleague_does_not_answer_the_caller_comes_back_and_the_counse
     ticket_id = connected_call(voice, twilio, sid)
     available(voice, "setagaya-second")
     assert consult(voice, ticket_id, to_user_id=uid(voice, "setagaya-second")).status_code == 200
+    assert status_of(voice, "setagaya-second") == PresenceStatus.BUSY
     consult_leg = consult_leg_of(twilio, sid)
     for _ in range(2):  # Twilio may deliver the callback twice
         leg_status(voice, ticket_id, consult_leg, status)
+    assert status_of(voice, "setagaya-second") == PresenceStatus.AVAILABLE
     assert twilio.participant(f"ticket-{ticket_id}", sid)["hold"] is False  # type: ignore[index]
     view = call_view(voice, ticket_id)
     assert view["consult"] is None and "佐藤" in view["consult_outcome"]["text"]
@@ -540,3 +553,18 @@ def test_hold_music_is_signed_twiml_and_refused_unsigned(voice: TestClient) -> N
     assert voice.post(path, data=bare).status_code == 403
     forged = voice.post(path, data=bare, headers={"X-Twilio-Signature": sign(PUBLIC + path, {"x": "1"})})
     assert forged.status_code == 403
+
+
+def test_a_colleague_who_goes_on_break_during_the_consult_stays_on_break_after_it(
+    voice: TestClient, twilio: FakeTwilioServer
+) -> None:
+    sid = "CA" + "6" * 32
+    ticket_id = connected_call(voice, twilio, sid)
+    available(voice, "setagaya-second")
+    assert consult(voice, ticket_id, to_user_id=uid(voice, "setagaya-second")).status_code == 200
+    rt = rt_of(voice)
+    with Session(rt.engine) as s:
+        user = s.exec(select(User).where(User.username == "setagaya-second")).one()
+        presence.set_presence(s, user=user, status=PresenceStatus.BREAK, settings=rt.settings)
+    assert consult(voice, ticket_id, "cancel").status_code == 200
+    assert status_of(voice, "setagaya-second") == PresenceStatus.BREAK

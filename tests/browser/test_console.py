@@ -113,3 +113,38 @@ def test_supervisor_prepares_a_serious_accident_notification(migrated: Settings,
         page.fill("#accident-form input[name=product]", "電気ストーブ")
         page.click("#accident-form button[type=submit]")
         page.wait_for_selector("#accident-status:has-text('notified')")
+
+
+def test_a_possible_accident_shows_as_youkakunin_and_the_draft_flags_the_ticket(
+    migrated: Settings, browser: Any
+) -> None:
+    """要確認: no banner, no queue jump; the reasons are shown and preparing the draft confirms it."""
+    with serve(create_app(migrated)) as url:
+        runtime = get_runtime()
+        _reset_database(runtime)
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            center = make_center(session, "TKY")
+            make_user(session, center, "boss", role=Role.SUPERVISOR)
+            t = receive(
+                session,
+                center,
+                "ドライヤーから煙が出て焦げ臭かった。もう少しで火事になるところでした",
+                sender="U-smoke",
+            )
+        page = browser.new_page()
+        page.goto(url + "/")
+        page.fill("input[name=username]", "boss")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#ticket-table tbody tr")
+        assert page.locator("#ticket-table tbody tr.serious").count() == 0
+        page.click("#ticket-table tbody tr")
+        page.wait_for_selector(".alert.review:has-text('要確認')")
+        assert "火事" in page.inner_text(".alert.review")
+        assert page.locator("#accident-banner").is_hidden()
+        page.click("#accident-open")
+        page.wait_for_selector("#accident-form:visible")
+        page.wait_for_selector("#accident-banner:visible")
+        with Session(runtime.engine) as s:
+            ticket = s.get(Ticket, t.ticket_id)
+            assert ticket is not None and ticket.serious_accident

@@ -440,6 +440,7 @@ export function bindTicket() {
   }));
   $("#accident-open").addEventListener("click", guard(async () => {
     await api("POST", `/api/tickets/${state.ticket.id}/accident-reports`);
+    await openTicket(state.ticket.id); // a 要確認 ticket is flagged now: the banner and the queue row follow
     await loadAccidentReport(state.ticket.id);
   }));
   $("#accident-save").addEventListener("click", guard(async () => { await saveAccident(); await loadAccidentReport(state.ticket.id); }));
