@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets as token_source
+import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -69,6 +70,14 @@ log = logging.getLogger(__name__)
 PUBLIC_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 UPDATABLE = frozenset({"name", "address", "center_id", "settings", "secrets", "enabled"})
 
+_PUBLIC_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_public_id() -> str:
+    """An opaque webhook id: 16 letters and digits (≈ 95 bits). Never starting with '-', so it can be
+    passed to a command line as it is (``--account ID``, ``madoguchi channel disable ID``)."""
+    return "".join(token_source.choice(_PUBLIC_ID_ALPHABET) for _ in range(16))
+
 
 # -- changes -------------------------------------------------------------------------------------
 
@@ -108,7 +117,7 @@ def create_account(
         plain[INBOUND_TOKEN] = token
         clean[INBOUND_TOKEN_HASH] = hash_token(token)
     row = ChannelAccount(
-        public_id=public_id or token_source.token_urlsafe(12),
+        public_id=public_id or new_public_id(),
         center_id=center.id if center is not None else None,
         kind=kind,
         name=name,
