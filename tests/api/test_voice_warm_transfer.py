@@ -26,7 +26,7 @@ from routing import presence
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus, QueueEvent
 from tests.api.conftest import clean_client, login
 from tests.factories import make_center, make_ticket, make_user
-from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioServer, sign
+from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioServer, join_softphone, sign
 
 PUBLIC = "https://madoguchi.example.jp"
 NUMBER = "+81501234188"
@@ -147,17 +147,7 @@ def connected_call(client: TestClient, twilio: FakeTwilioServer, sid: str) -> in
         ticket_id = int(s.exec(select(Message.ticket_id).where(Message.external_id == sid)).one())
     agent = uid(client, "setagaya-counselor")
     post(client, step(client, "connect", f"ticket={ticket_id}&agent={agent}"), form(sid))
-    softphone = {
-        "CallSid": LEG,
-        "AccountSid": ACCOUNT_SID,
-        "From": f"client:user-{agent}",
-        "ticket": str(ticket_id),
-    }
-    res = client.post(
-        "/channels/twilio/client",
-        data=softphone,
-        headers={"X-Twilio-Signature": sign(PUBLIC + "/channels/twilio/client", softphone)},
-    )
+    res = join_softphone(client, public=PUBLIC, leg=LEG, user_id=agent, ticket_id=ticket_id)
     assert res.status_code == 200 and "ticket-" in res.text
     twilio.live_conference(f"ticket-{ticket_id}", sid, LEG)
     return ticket_id

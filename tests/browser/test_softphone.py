@@ -32,7 +32,7 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.workspace_support import poll, settle, watch_errors
 from tests.conftest import _reset_database
 from tests.factories import PASSWORD, make_center, make_user
-from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioServer, sign
+from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioServer, join_softphone, sign
 from tests.live_server import serve
 
 PUBLIC = "https://madoguchi.example.jp"
@@ -372,17 +372,7 @@ def _connect_the_call_back(url: str, twilio: FakeTwilioServer, ticket_id: int) -
         form = {"CallSid": CALLER_LEG, "AccountSid": ACCOUNT_SID, "From": NUMBER, "To": CALLER}
         res = http.post(path, data=form, headers={"X-Twilio-Signature": sign(PUBLIC + path, form)})
         assert res.status_code == 200, res.text
-        joined = {
-            "CallSid": COUNSELOR_LEG,
-            "AccountSid": ACCOUNT_SID,
-            "From": f"client:user-{me}",
-            "ticket": str(ticket_id),
-        }
-        res = http.post(
-            "/channels/twilio/client",
-            data=joined,
-            headers={"X-Twilio-Signature": sign(PUBLIC + "/channels/twilio/client", joined)},
-        )
+        res = join_softphone(http, public=PUBLIC, leg=COUNSELOR_LEG, user_id=me, ticket_id=ticket_id)
         assert res.status_code == 200 and "<Conference" in res.text, res.text
     twilio.live_conference(f"ticket-{ticket_id}", CALLER_LEG, COUNSELOR_LEG)
 

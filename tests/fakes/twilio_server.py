@@ -40,6 +40,19 @@ def sign(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
     return RequestValidator(token).compute_signature(url, form)
 
 
+def join_softphone(http: Any, *, public: str, leg: str, user_id: int, ticket_id: int) -> Any:
+    """What Twilio sends our TwiML App when counselor ``user_id``'s browser joins the call of ``ticket_id``
+    (signed against ``public``, the MADOGUCHI_PUBLIC_BASE_URL); ``http`` is a TestClient or httpx client."""
+    path = "/channels/twilio/client"
+    form = {
+        "CallSid": leg,
+        "AccountSid": ACCOUNT_SID,
+        "From": f"client:user-{user_id}",
+        "ticket": str(ticket_id),
+    }
+    return http.post(path, data=form, headers={"X-Twilio-Signature": sign(public + path, form)})
+
+
 @dataclass
 class Recorded:
     method: str
