@@ -216,9 +216,9 @@ async function applySuggestion(field, label, suggested) {
   const value = field === "content_keywords" ? [...new Set([...(tk.content_keywords || []), label])] : label;
   await api("PATCH", `/api/tickets/${tk.id}`, { [field]: value });
   await api("POST", `/api/tickets/${tk.id}/suggestions/feedback`, { [field]: value, suggested: { [field]: suggested } });
-  toast(`${t("applied")}: ${label}`);
   await openTicket(tk.id);
   fillFields();
+  toast(`${t("applied")}: ${label}`); // once the field shows it
 }
 
 async function loadSuggestions(id, documentReceived) {
