@@ -71,7 +71,7 @@ class SecurityHeadersMiddleware:
             user_agent=headers.get("user-agent", "")[:300] or None,
             request_id=request_id,
         )
-        extra = _security_headers(
+        extra = security_headers(
             api=scope.get("path", "").startswith("/api/"), https=is_https(scope, self.trusted_proxies)
         )
         extra["x-request-id"] = request_id
@@ -96,7 +96,8 @@ def _merge(headers: list[tuple[bytes, bytes]], extra: dict[str, str]) -> list[tu
     return kept + [(k.encode(), v.encode()) for k, v in extra.items() if k not in present]
 
 
-def _security_headers(*, api: bool, https: bool) -> dict[str, str]:
+def security_headers(*, api: bool, https: bool) -> dict[str, str]:
+    """The headers every response carries (HSTS only over HTTPS; no-store on API responses)."""
     out: Mapping[str, str] = {
         "x-content-type-options": "nosniff",
         "x-frame-options": "DENY",

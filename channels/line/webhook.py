@@ -48,7 +48,7 @@ from config.logs import request_id_var
 from config.observe import record, request_id_from
 from config.runtime import Runtime
 from crm.channel_accounts import ChannelAccountInfo, ensure_env_accounts, list_accounts
-from crm.http_security import _security_headers, is_https
+from crm.http_security import is_https, security_headers
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["channels"])
@@ -347,7 +347,7 @@ def _response_headers(runtime: Runtime, scope: Scope, request_id: str) -> list[t
     https = is_https(scope, runtime.settings.trusted_proxies)
     fixed = _HEADERS.get(https)
     if fixed is None:
-        extra = _security_headers(api=False, https=https)
+        extra = security_headers(api=False, https=https)
         fixed = _HEADERS[https] = [(k.encode(), v.encode()) for k, v in extra.items()]
     return [*fixed, (b"x-request-id", request_id.encode("ascii"))]
 

@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, func, select
 
 from config.clock import JST
-from config.runtime import Runtime
 from config.settings import Settings
 from crm.channel_accounts import create_account
 from crm.models import Center, ContactIdentity, InboundEvent, Message, Note, Role, Ticket, TicketStatus
@@ -27,11 +26,18 @@ from routing import presence
 from routing.models import Offer, PresenceStatus, QueueEvent
 from tests.api.conftest import clean_client, login
 from tests.factories import make_center, make_user
-from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioServer, sign
-
-PUBLIC = "https://madoguchi.example.jp"
-NUMBER = "+81501234188"
-CALLER = "+819011112222"
+from tests.fakes.twilio_server import AUTH_TOKEN, FakeTwilioServer, sign
+from tests.voice_support import (
+    CALLER,
+    NUMBER,
+    PUBLIC,
+    add_188_number,
+    form,
+    rt_of,
+    step,
+    tokyo_centers,
+    twilio_settings,
+)
 
 
 @pytest.fixture
@@ -42,50 +48,16 @@ def twilio() -> Iterator[FakeTwilioServer]:
 
 @pytest.fixture
 def voice(migrated: Settings, twilio: FakeTwilioServer) -> Iterator[TestClient]:
-    settings = migrated.model_copy(
-        update={
-            "twilio_account_sid": ACCOUNT_SID,
-            "twilio_auth_token": AUTH_TOKEN,
-            "twilio_api_base_url": twilio.url,
-            "public_base_url": PUBLIC,
-            "voice_short_abandon_seconds": 10,
-        }
-    )
+    settings = twilio_settings(migrated, twilio, voice_short_abandon_seconds=10)
     with clean_client(settings) as c:
-        rt = rt_of(c)
-        with Session(rt.engine, expire_on_commit=False) as s:
-            tokyo = make_center(
-                s, "tokyo", level="prefectural", prefecture="東京都", postal_prefixes=["100", "154"]
-            )
-            setagaya = make_center(
-                s,
-                "tokyo-setagaya",
-                level="municipal",
-                prefecture="東京都",
-                parent_code="tokyo",
-                postal_prefixes=["154"],
-                municipalities=["世田谷区"],
-            )
+        with Session(rt_of(c).engine, expire_on_commit=False) as s:
+            tokyo, setagaya = tokyo_centers(s)
             counselor = make_user(s, setagaya, "setagaya-counselor")
             make_user(s, setagaya, "setagaya-lead", role=Role.SUPERVISOR)
             for user in (counselor, make_user(s, tokyo, "tokyo-counselor")):
                 presence.set_presence(s, user=user, status=PresenceStatus.AVAILABLE, settings=settings)
-            info, _ = create_account(
-                s,
-                kind="voice",
-                center_id=None,
-                name="188 entry",
-                address=NUMBER,
-                settings={"default_center": "tokyo"},
-                secrets={"auth_token": AUTH_TOKEN},
-                keys=settings.encryption_keys,
-            )
-        c.public_id = info.public_id  # type: ignore[attr-defined]
+            c.public_id = add_188_number(s, settings)  # type: ignore[attr-defined]
         yield c
-
-
-def rt_of(client: TestClient) -> Runtime:
-    return client.app.state.runtime  # type: ignore[attr-defined,no-any-return]
 
 
 def post(client: TestClient, path: str, form: dict[str, str], *, signature: str | None = None) -> Any:
@@ -95,18 +67,10 @@ def post(client: TestClient, path: str, form: dict[str, str], *, signature: str 
     return client.post(path, data=form, headers=headers)
 
 
-def step(client: TestClient, name: str, query: str = "") -> str:
-    return f"/channels/twilio/{client.public_id}/voice/{name}" + (f"?{query}" if query else "")  # type: ignore[attr-defined]
-
-
 def xml(res: Any) -> ET.Element:
     assert res.status_code == 200, res.text
     assert res.headers["content-type"].startswith("application/xml")
     return ET.fromstring(res.text)
-
-
-def form(sid: str, **extra: str) -> dict[str, str]:
-    return {"CallSid": sid, "AccountSid": ACCOUNT_SID, "From": CALLER, "To": NUMBER, **extra}
 
 
 def queue_to_setagaya(client: TestClient, sid: str, caller: str = CALLER) -> ET.Element:

@@ -10,20 +10,10 @@ from sqlmodel import Session, select
 from crm.models import Center, Message, User
 from tests.api import test_voice_call
 from tests.api.conftest import login
-from tests.api.test_voice_call import (
-    CALLER,
-    accept_offer,
-    form,
-    log_events,
-    post,
-    queue_to_setagaya,
-    rt_of,
-    step,
-    ticket_of,
-    xml,
-)
+from tests.api.test_voice_call import accept_offer, log_events, post, queue_to_setagaya, ticket_of, xml
 from tests.factories import make_user
 from tests.fakes.twilio_server import FakeTwilioServer
+from tests.voice_support import CALLER, form, rt_of, step
 
 twilio = test_voice_call.twilio  # the fixtures: a local Twilio stand-in and the app with a 188 number
 voice = test_voice_call.voice

@@ -18,19 +18,24 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from config.runtime import Runtime
 from config.settings import Settings
-from crm.channel_accounts import create_account
 from crm.models import Message, Note, Role, Ticket, TicketStatus, User
 from routing import presence
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus, QueueEvent
 from tests.api.conftest import clean_client, login
 from tests.factories import make_center, make_ticket, make_user
-from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioServer, join_softphone, sign
+from tests.fakes.twilio_server import ACCOUNT_SID, FakeTwilioServer, join_softphone, sign
+from tests.voice_support import (
+    NUMBER,
+    PUBLIC,
+    add_188_number,
+    form,
+    rt_of,
+    step,
+    tokyo_centers,
+    twilio_settings,
+)
 
-PUBLIC = "https://madoguchi.example.jp"
-NUMBER = "+81501234188"
-CALLER = "+819011112222"
 LEG = "CA" + "e" * 32  # the counselor's softphone leg in the conference
 
 
@@ -42,28 +47,10 @@ def twilio() -> Iterator[FakeTwilioServer]:
 
 @pytest.fixture
 def voice(migrated: Settings, twilio: FakeTwilioServer) -> Iterator[TestClient]:
-    settings = migrated.model_copy(
-        update={
-            "twilio_account_sid": ACCOUNT_SID,
-            "twilio_auth_token": AUTH_TOKEN,
-            "twilio_api_base_url": twilio.url,
-            "public_base_url": PUBLIC,
-        }
-    )
+    settings = twilio_settings(migrated, twilio)
     with clean_client(settings) as c:
         with Session(rt_of(c).engine, expire_on_commit=False) as s:
-            tokyo = make_center(
-                s, "tokyo", level="prefectural", prefecture="東京都", postal_prefixes=["100", "154"]
-            )
-            setagaya = make_center(
-                s,
-                "tokyo-setagaya",
-                level="municipal",
-                prefecture="東京都",
-                parent_code="tokyo",
-                postal_prefixes=["154"],
-                municipalities=["世田谷区"],
-            )
+            tokyo, setagaya = tokyo_centers(s)
             make_center(s, "osaka", level="prefectural", prefecture="大阪府", postal_prefixes=["530"])
             counselor = make_user(s, setagaya, "setagaya-counselor")
             make_user(s, setagaya, "setagaya-second", display_name="佐藤")
@@ -71,23 +58,9 @@ def voice(migrated: Settings, twilio: FakeTwilioServer) -> Iterator[TestClient]:
             make_user(s, setagaya, "setagaya-lead", role=Role.SUPERVISOR)
             make_user(s, tokyo, "tokyo-counselor", display_name="鈴木")
             presence.set_presence(s, user=counselor, status=PresenceStatus.AVAILABLE, settings=settings)
-            info, _ = create_account(
-                s,
-                kind="voice",
-                center_id=None,
-                name="188 entry",
-                address=NUMBER,
-                settings={"default_center": "tokyo"},
-                secrets={"auth_token": AUTH_TOKEN},
-                keys=settings.encryption_keys,
-            )
-        c.public_id = info.public_id  # type: ignore[attr-defined]
+            c.public_id = add_188_number(s, settings)  # type: ignore[attr-defined]
         c.headers_of = {}  # type: ignore[attr-defined]
         yield c
-
-
-def rt_of(client: TestClient) -> Runtime:
-    return client.app.state.runtime  # type: ignore[attr-defined,no-any-return]
 
 
 def as_(client: TestClient, username: str) -> dict[str, str]:
@@ -117,18 +90,10 @@ def status_of(client: TestClient, username: str) -> PresenceStatus:
         return found.status
 
 
-def step(client: TestClient, name: str, query: str = "") -> str:
-    return f"/channels/twilio/{client.public_id}/voice/{name}" + (f"?{query}" if query else "")  # type: ignore[attr-defined]
-
-
 def post(client: TestClient, path: str, form: dict[str, str]) -> ET.Element:
     res = client.post(path, data=form, headers={"X-Twilio-Signature": sign(PUBLIC + path, form)})
     assert res.status_code == 200, res.text
     return ET.fromstring(res.text)
-
-
-def form(sid: str, **extra: str) -> dict[str, str]:
-    return {"CallSid": sid, "AccountSid": ACCOUNT_SID, "From": CALLER, "To": NUMBER, **extra}
 
 
 def connected_call(client: TestClient, twilio: FakeTwilioServer, sid: str) -> int:

@@ -23,7 +23,6 @@ from sqlmodel import Session, select
 from app import create_app
 from config.runtime import Runtime, get_runtime
 from config.settings import Settings
-from crm.channel_accounts import create_account
 from crm.console import CSP
 from crm.models import Center, ChannelAccount, Role, Ticket
 from routing import presence
@@ -31,13 +30,11 @@ from routing.models import PresenceStatus
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.workspace_support import poll, settle, watch_errors
 from tests.conftest import _reset_database
-from tests.factories import PASSWORD, make_center, make_user
-from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilioServer, join_softphone, sign
+from tests.factories import PASSWORD, make_user
+from tests.fakes.twilio_server import ACCOUNT_SID, FakeTwilioServer, join_softphone, sign
 from tests.live_server import serve
+from tests.voice_support import CALLER, NUMBER, PUBLIC, add_188_number, tokyo_centers, twilio_settings
 
-PUBLIC = "https://madoguchi.example.jp"
-NUMBER = "+81501234188"
-CALLER = "+819011112222"
 SIGNALING = "wss://voice-js.roaming.twilio.com/**"
 
 
@@ -105,45 +102,23 @@ def twilio() -> Iterator[FakeTwilioServer]:
 @pytest.fixture
 def site(migrated: Settings, twilio: FakeTwilioServer) -> Iterator[tuple[str, Runtime, dict[str, Any]]]:
     """The app on a real port, a 188 number, and a caller who pressed * (折り返し) and was assigned."""
-    settings = migrated.model_copy(
-        update={
-            "twilio_account_sid": ACCOUNT_SID,
-            "twilio_auth_token": AUTH_TOKEN,
-            "twilio_api_key": "SK" + "0" * 32,
-            "twilio_api_secret": "test-api-key-secret-0123456789abcdef",
-            "twilio_twiml_app_sid": "AP" + "0" * 32,
-            "twilio_api_base_url": twilio.url,
-            "public_base_url": PUBLIC,
-        }
+    settings = twilio_settings(
+        migrated,
+        twilio,
+        twilio_api_key="SK" + "0" * 32,
+        twilio_api_secret="test-api-key-secret-0123456789abcdef",
+        twilio_twiml_app_sid="AP" + "0" * 32,
     )
     with serve(create_app(settings)) as url:
         runtime = get_runtime()
         _reset_database(runtime)
         with Session(runtime.engine, expire_on_commit=False) as s:
-            tokyo = make_center(s, "tokyo", level="prefectural", prefecture="東京都", postal_prefixes=["154"])
-            setagaya = make_center(
-                s,
-                "tokyo-setagaya",
-                level="municipal",
-                prefecture="東京都",
-                parent_code="tokyo",
-                postal_prefixes=["154"],
-                municipalities=["世田谷区"],
-            )
+            _, setagaya = tokyo_centers(s)
             counselor = make_user(s, setagaya, "setagaya-counselor")
             make_user(s, setagaya, "setagaya-lead", role=Role.SUPERVISOR)
             presence.set_presence(s, user=counselor, status=PresenceStatus.AVAILABLE, settings=settings)
-            info, _ = create_account(
-                s,
-                kind="voice",
-                center_id=None,
-                name="188 entry",
-                address=NUMBER,
-                settings={"default_center": tokyo.code},
-                secrets={"auth_token": AUTH_TOKEN},
-                keys=settings.encryption_keys,
-            )
-        ticket_id = _caller_asks_for_a_callback(url, runtime, info.public_id)
+            public_id = add_188_number(s, settings)
+        ticket_id = _caller_asks_for_a_callback(url, runtime, public_id)
         yield url, runtime, {"ticket_id": ticket_id}
 
 
