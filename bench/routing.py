@@ -139,6 +139,11 @@ def _pg_round(engine: Any, db_url: str, mode: str, processes: int, counselors: i
         "offers": sum(s.get("offers", 0) for s in stats),
         "lost_accept_races": sum(s.get("lost_races", 0) for s in stats),
         **{
+            k: sum(s.get(k, 0) for s in stats)
+            for k in ("dispatch_calls", "dispatch_empty", "dispatch_empty_cpu_us", "list_calls", "list_empty")
+            if mode != "floor"
+        },
+        **{
             f"client_{k}_cpu_ms_per_assignment": sum(s.get(f"{k}_cpu_us", 0) for s in stats)
             / 1e3
             / max(accepted, 1)

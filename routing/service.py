@@ -278,16 +278,15 @@ def dispatch_center(
     LOCKED``), recount the counselors' load under the lock and keep the planned offers that still
     fit; the rest stay queued for the next round. Offers are written in two bulk statements
     (:mod:`routing.bulk`). On PostgreSQL one process at a time dispatches a center (a
-    transaction-scoped advisory lock; others return at once and do other work), while different
+    transaction-scoped advisory lock, taken by the statement that reads the queue; others return
+    at once and do other work), while different
     centers dispatch in parallel. The capacity guarantee does not depend on the advisory lock: every
     offer is written under its counselor's presence lock after a recount (see :mod:`routing.store`).
     """
     now = now or utcnow()
-    if not store.try_lock_center(session, center_id):
-        return []
-    views = store.queued_views(session, center_id, limit)
+    views = store.queued_views_if_locked(session, center_id, limit)
     if not views:
-        return []  # the common sweep case: one indexed read
+        return []  # the common sweep case (or another process dispatches): one indexed read
     agents = store.agent_views(session, center_id)
     if not any(a.free_on(ch) for a in agents for ch in a.capacity):
         return []  # nobody has room: nothing to lock, nothing to write

@@ -6,7 +6,8 @@ another process is routing is simply skipped; a dispatch plans on an unlocked sn
 only the tickets its plan offers) and a counselor's capacity is guarded by
 ``FOR UPDATE`` on their presence row: every change to a counselor's load (offer, transfer) holds that
 lock and recounts the load after taking it. On SQLite the engine's ``BEGIN IMMEDIATE`` serializes
-writers, so the locks are not needed.
+writers, so the locks are not needed. The dispatch round's reads and locks run on PostgreSQL as
+constant SQL texts (:mod:`routing.pg_dispatch`), the SQLAlchemy statements here on SQLite.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import ARRAY, Integer, Text, any_, cast, func, literal, text, un
 from sqlmodel import Session, col, select
 
 from crm.models import Ticket, TicketStatus, User
+from routing import pg_dispatch
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus, RoutingLog
 from routing.policy import AgentView, TicketView
 
@@ -88,11 +90,24 @@ def queued_views(session: Session, center_id: int, limit: int) -> list[TicketVie
     return [_ticket_row(r) for r in session.execute(stmt).all()]
 
 
+def queued_views_if_locked(session: Session, center_id: int, limit: int) -> list[TicketView]:
+    """:func:`try_lock_center` and :func:`queued_views` in one round trip on PostgreSQL: the
+    queued tickets, or none if another process holds the center's dispatch lock."""
+    if not is_postgres(session):
+        return queued_views(session, center_id, limit)
+    return [
+        _ticket_row(r)
+        for r in pg_dispatch.queued_if_locked(session, DISPATCH_LOCK_NAMESPACE, center_id, limit)
+    ]
+
+
 def lock_still_queued(session: Session, center_id: int, ticket_ids: Sequence[int]) -> set[int]:
     """Of these tickets, the ids still queued at this center, row-locked on PostgreSQL (``SKIP
     LOCKED``: a ticket another process is routing is left out), in id order."""
     if not ticket_ids:
         return set()
+    if is_postgres(session):
+        return pg_dispatch.lock_still_queued(session, center_id, ticket_ids)
     stmt = (
         select(Ticket.id)
         .where(
@@ -150,6 +165,13 @@ def claim_agents(
         return {}
     if snapshot is None or any(uid not in snapshot for uid in user_ids):
         return {a.id: a for a in agent_views(session, center_id, user_ids=user_ids, lock=True)}
+    if is_postgres(session):
+        claimed = pg_dispatch.claim(session, user_ids)
+        load = pg_dispatch.loads(session, [r[0] for r in claimed], None)
+        return {
+            uid: replace(snapshot[uid], capacity=_caps_of(pcap) or _caps_of(ucap), load=load.get(uid, {}))
+            for uid, pcap, ucap in claimed
+        }
     stmt = (
         select(Presence.user_id, _as_text(Presence.capacity), _as_text(User.capacity))
         .join(User, col(User.id) == col(Presence.user_id))
@@ -207,6 +229,8 @@ def loads(
     out: dict[int, dict[str, int]] = defaultdict(dict)
     if user_ids is not None and not user_ids:
         return out
+    if is_postgres(session):
+        return pg_dispatch.loads(session, user_ids, center_id)
     held = select(Ticket.assignee_id, Ticket.channel, func.count()).where(
         col(Ticket.status).in_(HELD_STATUSES)
     )
@@ -263,6 +287,12 @@ def agent_views(
     """Available counselors of a center (or those of ``user_ids`` among them) with their current
     load: plain column reads, so a call after taking a lock always sees the latest committed rows.
     ``lock`` (PostgreSQL): lock their presence rows first, skipping rows another process holds."""
+    if user_ids is None and not lock and is_postgres(session):
+        found = pg_dispatch.agents(session, center_id)
+        load = (
+            loads(session, center_id=center_id) if len(found) > 50 else loads(session, [r[0] for r in found])
+        )
+        return [_view_row(r, load.get(r[0], {})) for r in found]
     stmt = (
         select(*AGENT_COLUMNS)
         .join(Presence, col(Presence.user_id) == col(User.id))
@@ -318,11 +348,14 @@ def pass_sets(
     passed: dict[int, set[int]] = defaultdict(set)
     blocked: dict[int, set[int]] = defaultdict(set)
     if ticket_ids:
-        rows = session.exec(
-            select(Offer.ticket_id, Offer.user_id, Offer.status, Offer.decided_at).where(
-                among(session, col(Offer.ticket_id), ticket_ids), col(Offer.status).in_(PASSED)
-            )
-        ).all()
+        if is_postgres(session):
+            rows: Sequence[Any] = pg_dispatch.passed(session, ticket_ids)
+        else:
+            rows = session.exec(
+                select(Offer.ticket_id, Offer.user_id, Offer.status, Offer.decided_at).where(
+                    among(session, col(Offer.ticket_id), ticket_ids), col(Offer.status).in_(PASSED)
+                )
+            ).all()
         for tid, uid, status, decided in rows:
             passed[tid].add(uid)
             if blocked_since is not None and status in REFUSED and decided and decided > blocked_since:
