@@ -165,7 +165,7 @@ NOT_ROMAJI_NAMES = frozenset(
     ]
 )
 FOREIGN_PAIR_RE = re.compile(
-    r"(?<![A-Za-z0-9@._\-])([A-Z][a-z]{1,15}[ \u3000][A-Z][a-z]{1,15})(?![A-Za-z0-9@._\-])"
+    r"(?<![A-Za-z0-9@._\-])([A-Z][a-z]{1,15}[ \u3000\n][A-Z][a-z]{1,15})(?![A-Za-z0-9@._\-])"
 )
 
 

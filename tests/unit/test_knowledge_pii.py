@@ -25,6 +25,7 @@ from knowledge.pii import find_pii, luhn_ok, mask, mynumber_ok
         ("山田花子と申します", "花子"),
         ("鈴木さんに代わってもらった", "鈴木"),
         ("氏名：中村ゆかり", "ゆかり"),
+        ("私はKenichi\nSuzukiと申します", "Kenichi"),  # a brand-like surname, the name split over a line
     ],
 )
 def test_personal_data_is_masked(text: str, leak: str) -> None:
