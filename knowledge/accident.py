@@ -3,15 +3,25 @@
 ``screen(text)`` reads the text sentence by sentence (NFKC first) and applies the rules of
 knowledge/data/accident_rules.json (validated at load, see knowledge/accident_rules.py):
 
-* signals of severity — 死亡, 意識不明/窒息, 入院, 手術, 骨折, 切断, 後遺症, treatment of 30 days or more
-  (全治N日/週間/か月/年, arabic or kanji) —, fire (火が出, 発火, 燃えた, 延焼…), CO poisoning;
+* signals of severity — 死亡, 意識不明/窒息, 入院, 手術, 骨折, 切断, 後遺症, 神経損傷, treatment of 30 days
+  or more (全治N日/週間/か月/年, arabic or kanji; in a treatment context also a prognosis: 半年かかる,
+  三か月たっても治らない, 生えるまで4ヶ月) —, fire (火が出, 発火, 燃えた, 延焼…), CO poisoning, food or drink
+  contaminated with a toxic substance (農薬が検出, 漂白剤が混入);
+* a stated short course (全治2週間, 5日で退院して今は元気, 治療は1回で終了; up to ``short_treatment_max_days``)
+  with nothing of 30 days or more moves 入院/手術/骨折/重傷 hits to review, unless treatment goes on;
 * a negation or hypothetical cue in the same clause right after a match cancels it (火は出ていません,
   入院はせず, 入院したら); a near-miss cue (火が出そうになった, 燃えるところでした) moves it to review;
 * who was harmed: injury signals do not count in a sentence about a pet only; 入院/手術/死亡 in a message
   that says neither how it happened (a cause cue) nor anything but a contract matter (解約, 返金…) go to
   review (「母が入院中なので解約したい」);
 * blockers cancel hits in their sentence (effect ``suppress``: a sales topic, news/hearsay, an accident
-  already reported or settled, an unrelated illness, cooking smoke) or move them to review (``review``).
+  already reported or settled, a device that "died", cooking smoke) or move them to review (``review``: an
+  unrelated illness, no product or service involved — a fall on the street, sports, a collision —, work
+  (労災), flames put out without the fire brigade, a past accident as background, no injury stated);
+  a blocker's ``unless_in_message`` keeps it from applying when the message names a product or a victim
+  of the consumer's own family;
+* a second opinion (knowledge/accident_model.py, a char n-gram logistic regression shipped as data) moves
+  an unflagged text it finds likely to review, and a flag it finds unlikely to review (never dropped).
 
 Tiers: ``serious`` (flag the ticket and alert), ``review`` (要確認: possibly serious or a possible
 消費者事故等 — smoke, scorching, a minor injury, a serious signal demoted by a near-miss cue, a missing cause
@@ -24,10 +34,11 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from knowledge import accident_model
 from knowledge.accident_rules import RULES_PATH, AccidentRules, Blocker, Rule, load_rules
 from knowledge.text import get_dictionary, normalize
 
@@ -49,11 +60,41 @@ KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
 NUM = r"[0-9〇零一二三四五六七八九十百千両]+|ひと|ふた|半|数"
 KANA_NUMBERS = {"ひと": 1.0, "ふた": 2.0, "半": 0.5, "数": 2.0}  # 数か月 counts as 2 months, 半年 as 0.5 year
 UNIT = r"(日|週間|週|か月|ヵ月|ヶ月|カ月|ケ月|箇月|月|つき|年)(?!前|後|ぶり|ほど前|くらい前|ぐらい前)"
-TREAT = r"治療|加療|入院|通院|療養|安静|リハビリ|完治まで|完治に|治るまで|治るのに|治るには|治らな|回復まで|回復に"
+TREAT = (
+    r"治療|加療|入院|通院|療養|安静|リハビリ|完治まで|完治に|治るまで|治るのに|治るには|治らな|回復まで|回復に"
+    r"|(?:科|院|医者|歯医者|クリニック)に(?:通っ|かよっ)て|透析"
+)
+# "treatment N-period" / "N-period of treatment" (全治2か月, 加療8週, 3日入院, 治療にひと月)
 DURATION = re.compile(
     rf"(?:全治|{TREAT})[^。\n]{{0,12}}?({NUM})\s*{UNIT}"
     rf"|({NUM})\s*{UNIT}[^。\n]{{0,6}}?(?:の|も|ほど|くらい|間|以上)?[^。\n]{{0,6}}?"
     rf"(?:{TREAT}|けが|怪我|重傷|通っ|通い|かよっ)"
+)
+# a short stated course: a total (全治3週間, 加療10日) or healed after N (2日で良くなった, 1週間で退院して元気)
+SHORT_COURSE = re.compile(
+    rf"(?:全治|加療|治療期間|治療(?:に|は|が))[^。\n]{{0,6}}?({NUM})\s*{UNIT}"
+    rf"|({NUM})\s*{UNIT}(?:ほど|くらい|ぐらい|程度)?で(?:良く|よく|治|なお|回復|完治|元に|普通に)"
+    # an admission of N, then recovered (1週間で退院して元気, 3日入院しました。今は元気です)
+    rf"|({NUM})\s*{UNIT}(?:ほど|くらい|ぐらい|程度|間)?(?:で)?(?:退院|入院)[^\n]{{0,24}}?"
+    rf"(?:普通に|元気|問題な|完治|治り|治っ|良くな|よくな|回復し)"
+)
+# a prognosis: 半年かかる, 三か月たっても治らない, 生えるまで半年; counted only in a treatment context
+PROGNOSIS = re.compile(
+    rf"({NUM})\s*{UNIT}(?:以上|ほど|くらい|ぐらい|近く|程度)?(?:は|も)?"
+    rf"(?:かかる|かかり|かかっ|必要|を要|続い|続け|つづい)(?:そう)?"  # かかるそうです: what the doctor said
+    # 三か月たっても治らない: the negation that follows belongs to the prognosis (consumed to the clause end)
+    rf"|({NUM})\s*{UNIT}(?:以上)?(?:たっても|経っても|経過しても|過ぎても|すぎても"
+    rf"|(?:たった|経った|経過した|過ぎた)(?:今|いま)(?:でも|も)|(?:たって|経って)(?:いる|います)?のに)[^。\n]*"
+    rf"|(?:生える|はえる|治る|なおる|戻る|もどる|終わる|おわる|良くなる|よくなる|回復する)まで(?:に|は|で)?"
+    rf"[^。\n]{{0,4}}?({NUM})\s*{UNIT}"
+    # 入院しました。もう五週間になります: the time elapsed since, in a treatment context
+    rf"|^(?:もう|すでに|既に|あれから|それから)({NUM})\s*{UNIT}(?:目)?(?:に|が)?(?:なり|なる|なっ|たち|経ち|過ぎ|です|だ)"
+    # 半年以上この状態です: a harm that has lasted N
+    rf"|({NUM})\s*{UNIT}(?:以上|近く)?(?:も)?(?:この|その|同じ)(?:状態|まま)"
+)
+# a prognosis of something that is not a treatment (修理に2か月かかる, 返金まで半年)
+NOT_TREATMENT = re.compile(
+    r"修理|配送|届|納品|返金|工事|発送|交換|返事|回答|連絡|解約|契約|手続|審査|入荷|予約"
 )
 SUDACHI_MAX = 4000  # characters of a sentence given to Sudachi (its input limit is in bytes)
 _local = threading.local()
@@ -90,6 +131,7 @@ class Screening:
     tier: str = "none"
     hits: list[Hit] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
+    probability: float | None = None  # the second-opinion model's P(serious), when it ran
 
     def reasons(self, tier: str = "serious") -> list[str]:
         """Human-readable reasons for the hits of ``tier``: label, rule id and the words that fired."""
@@ -118,22 +160,36 @@ def kanji_to_int(s: str) -> int | None:
     return total + current
 
 
-def _durations(text: str) -> list[tuple[str, int]]:
+def _period(num: str, unit: str) -> int | None:
+    n = KANA_NUMBERS.get(num, kanji_to_int(num))
+    if n is None:
+        return None
+    month = "月" in unit or unit == "つき"
+    return int(n * 7 if unit.startswith("週") else n * 365 if unit == "年" else n * 30 if month else n)
+
+
+def _durations(text: str, prognosis: bool = False) -> list[tuple[str, int]]:
+    """(words, days) of each treatment period in ``text``; with ``prognosis`` also 半年かかる and the like."""
     out: list[tuple[str, int]] = []
-    for m in DURATION.finditer(text):
-        num, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        n = KANA_NUMBERS.get(num, kanji_to_int(num))
-        if n is None:
-            continue
-        month = "月" in unit or unit == "つき"
-        days = n * 7 if unit.startswith("週") else n * 365 if unit == "年" else n * 30 if month else n
-        out.append((m.group(), int(days)))
+    found = list(DURATION.finditer(text))
+    if prognosis:
+        found += [
+            m
+            for m in PROGNOSIS.finditer(text)
+            if not NOT_TREATMENT.search(text[max(0, m.start() - 10) : m.start()])
+        ]
+    for m in found:
+        groups = [g for g in m.groups() if g is not None]
+        days = _period(groups[0], groups[1]) if len(groups) >= 2 else None
+        if days is not None:
+            out.append((m.group(), days))
     return out
 
 
-def treatment_days(text: str) -> int | None:
-    """The longest treatment period mentioned (in days), or None."""
-    found = [days for _, days in _durations(normalize(text))]
+def treatment_days(text: str, rules_path: Path = RULES_PATH) -> int | None:
+    """The longest treatment period mentioned (in days), or None; a prognosis counts in a treatment context."""
+    norm = normalize(text)
+    found = [days for _, days in _durations(norm, bool(_compiled(rules_path).treatment.search(norm)))]
     return max(found) if found else None
 
 
@@ -155,6 +211,10 @@ class _Compiled:
     blockers: dict[str, re.Pattern[str]]
     blocker_sentence: dict[str, re.Pattern[str] | None]
     blocker_unless: dict[str, re.Pattern[str] | None]
+    blocker_unless_message: dict[str, re.Pattern[str] | None]
+    treatment: re.Pattern[str]
+    short_treatment: re.Pattern[str]
+    ongoing_treatment: re.Pattern[str]
 
 
 def _alt(patterns: list[str]) -> re.Pattern[str]:
@@ -184,6 +244,12 @@ def _compiled(path: Path = RULES_PATH) -> _Compiled:
             for b in rules.blockers
         },
         blocker_unless={b.id: re.compile(b.unless) if b.unless else None for b in rules.blockers},
+        blocker_unless_message={
+            b.id: re.compile(b.unless_in_message) if b.unless_in_message else None for b in rules.blockers
+        },
+        treatment=re.compile(rules.treatment_context),
+        short_treatment=_alt(rules.short_treatment_cues),
+        ongoing_treatment=re.compile(rules.ongoing_treatment_cues),
     )
 
 
@@ -214,7 +280,7 @@ def _clause_tail(c: _Compiled, sentence: str, end: int) -> str:
 
 
 # an event happens or not (火事になりますか is a question); a treatment or prognosis is stated as real
-EVENT_KINDS = ("fire", "fire_sign", "co")
+EVENT_KINDS = ("fire", "fire_sign", "co", "contamination")
 
 
 def _negated(c: _Compiled, sentence: str, end: int, kind: str) -> str | None:
@@ -250,6 +316,7 @@ class _Context:
     person_named: bool
     pet_only: bool
     weak_cause: bool
+    treatment: bool  # the message talks about a treatment or an injury: a prognosis (半年かかる) counts
 
 
 def _sentence_views(sentence: str) -> list[str]:
@@ -261,7 +328,7 @@ def _sentence_views(sentence: str) -> list[str]:
 
 
 def _blocks(
-    c: _Compiled, context: str, message_blockers: list[Blocker]
+    c: _Compiled, context: str, message_blockers: list[Blocker], whole: str
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Kinds cancelled (``suppress`` blockers) and kinds moved to review (``review`` blockers) in a sentence."""
     blocked: dict[str, str] = {}
@@ -269,6 +336,9 @@ def _blocks(
     for b in c.rules.blockers:
         unless = c.blocker_unless[b.id]
         if unless is not None and unless.search(context):
+            continue
+        unless_message = c.blocker_unless_message[b.id]
+        if unless_message is not None and unless_message.search(whole):
             continue
         if b.scope == "sentence":
             applies = bool(c.blockers[b.id].search(context))
@@ -281,11 +351,13 @@ def _blocks(
     return blocked, demoted
 
 
-def _matches(c: _Compiled, rule: Rule, views: list[str]) -> list[tuple[str, str, tuple[int, int]]]:
+def _matches(
+    c: _Compiled, rule: Rule, views: list[str], prognosis: bool
+) -> list[tuple[str, str, tuple[int, int]]]:
     out: list[tuple[str, str, tuple[int, int]]] = []
     for view in views:
         if rule.kind == "duration":
-            long = [w for w, days in _durations(view) if days >= c.rules.duration_threshold_days]
+            long = [w for w, days in _durations(view, prognosis) if days >= c.rules.duration_threshold_days]
             out += [(view, w, (view.find(w), view.find(w) + len(w))) for w in long]
         else:
             out += [(view, m.group(), m.span()) for m in c.patterns[rule.id].finditer(view)]
@@ -298,7 +370,7 @@ def _judge_rule(
     """Append the rule's hits in ``sentence`` (and the suppressed matches) to ``result``."""
     words: list[str] = []
     review: dict[str, str] = {}
-    for view, word, span in _matches(c, rule, views):
+    for view, word, span in _matches(c, rule, views, ctx.treatment):
         near = _near_miss(c, view, span, rule.kind)
         why = (
             (None if near else _negated(c, view, span[1], rule.kind))
@@ -325,26 +397,102 @@ def _judge_rule(
         result.hits.append(Hit(rule.id, rule.label, "review", tuple(review), sentence, why))
 
 
-def screen(text: str, rules_path: Path = RULES_PATH) -> Screening:
-    """Screen ``text`` for 重大事故等 (tier serious) or a possible 消費者事故等 (tier review)."""
+def _short_courses(text: str) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for m in SHORT_COURSE.finditer(text):
+        groups = [g for g in m.groups() if g is not None]
+        days = _period(groups[0], groups[1])
+        if days is not None:
+            out.append((m.group(), days))
+    return out
+
+
+def _short_treatment(c: _Compiled, norm: str, views: list[str], treatment: bool) -> str | None:
+    """The words stating a short course of treatment, when the message states one and nothing longer.
+
+    An admission period (2週間入院) is not a course: treatment goes on after discharge. A course up to
+    ``short_treatment_max_days`` counts (a prognosis is an estimate: 全治4週間 is close to 30 days).
+    """
+    if any(d >= c.rules.duration_threshold_days for v in views for _, d in _durations(v, treatment)):
+        return None
+    courses = {w: d for v in [norm, *views] for w, d in _short_courses(v)}
+    if any(d > c.rules.short_treatment_max_days for d in courses.values()):
+        return None
+    short = list(courses) + [m.group() for v in views for m in c.short_treatment.finditer(v)]
+    if not short:
+        return None
+    # still being treated: only a stated total (全治3週間) is short for sure
+    if c.ongoing_treatment.search(norm) and not any(w.startswith("全治") for w in short):
+        return None
+    return short[0]
+
+
+def _second_opinion(result: Screening, norm: str) -> None:
+    """Let the shipped model move the text: unflagged but likely → 要確認, flagged but unlikely → 要確認."""
+    model = accident_model.load_model()
+    if model is None:
+        return
+    p = result.probability = round(model.probability(norm), 3)
+    serious = any(h.tier == "serious" for h in result.hits)
+    if serious and p < accident_model.DEMOTE_BELOW:
+        why = f"classifier second opinion p={p}: probably not serious, a counselor confirms"
+        result.hits = [replace(h, tier="review", why=why) if h.tier == "serious" else h for h in result.hits]
+    elif not serious and p >= accident_model.REVIEW_AT:
+        result.hits.append(
+            Hit(
+                "classifier",
+                "分類器の二次判定 (classifier second opinion: possibly serious)",
+                "review",
+                (f"p={p}",),
+                norm[:80],
+                f"the rules found no serious signal, the classifier gives p={p}",
+            )
+        )
+
+
+def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True) -> Screening:
+    """Screen ``text`` for 重大事故等 (tier serious) or a possible 消費者事故等 (tier review).
+
+    With ``second_opinion`` the shipped classifier (knowledge/accident_model.py) may move the text to
+    要確認 either way; the rules alone decide the serious tier.
+    """
     result = Screening()
     if not text or not text.strip():
         return result
     c = _compiled(rules_path)
     norm = normalize(text)
-    message_blockers = [b for b in c.rules.blockers if b.scope == "message" and c.blockers[b.id].search(norm)]
     sentences = [(sentence, _sentence_views(sentence)) for sentence in split_sentences(norm)]
-    has_cause = any(c.cause.search(v) for _, views in sentences for v in views)
+    all_views = [v for _, views in sentences for v in views]
+    whole = "\n".join([norm, *all_views])
+    message_blockers = [
+        b
+        for b in c.rules.blockers
+        if b.scope == "message"
+        and c.blockers[b.id].search(norm)
+        and not ((u := c.blocker_unless_message[b.id]) is not None and u.search(whole))
+    ]
+    has_cause = any(c.cause.search(v) for v in all_views)
     # no cause given: only a message about a contract (解約, 返金…) moves 入院/手術/死亡 to review
     weak_cause = not has_cause and bool(c.contract.search(norm))
+    treatment = bool(c.treatment.search(whole))
     for sentence, views in sentences:
         context = "\n".join(views)
-        blocked, demoted = _blocks(c, context, message_blockers)
+        blocked, demoted = _blocks(c, context, message_blockers, whole)
         person_named = bool(c.person.search(context))
         pet_only = bool(c.pet.search(context)) and not person_named
-        ctx = _Context(blocked, demoted, person_named, pet_only, weak_cause)
+        ctx = _Context(blocked, demoted, person_named, pet_only, weak_cause, treatment)
         for rule in c.rules.rules:
             _judge_rule(c, rule, sentence, views, ctx, result)
+    short = _short_treatment(c, norm, all_views, treatment)
+    if short:
+        demote = set(c.rules.short_treatment_rules)
+        why = f"short treatment stated 「{short}」"
+        result.hits = [
+            replace(h, tier="review", why=why) if h.tier == "serious" and h.rule in demote else h
+            for h in result.hits
+        ]
+    if second_opinion:
+        _second_opinion(result, norm)
     tiers = {h.tier for h in result.hits}
     result.tier = "serious" if "serious" in tiers else "review" if "review" in tiers else "none"
     return result

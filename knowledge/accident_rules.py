@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 RULES_PATH = Path(__file__).resolve().parent / "data" / "accident_rules.json"
-Kind = Literal["injury", "co", "fire", "fire_sign", "duration"]
+Kind = Literal["injury", "co", "fire", "fire_sign", "duration", "contamination"]
 
 
 class AccidentRulesError(ValueError):
@@ -60,6 +60,7 @@ class Blocker(_Strict):
     patterns: list[str]
     requires_in_sentence: str | None = None
     unless: str | None = None  # the blocker does not apply to a sentence this matches
+    unless_in_message: str | None = None  # ... nor anywhere in a message this matches (a product named)
     effect: Literal["suppress", "review"] = "suppress"
 
     @field_validator("patterns")
@@ -67,7 +68,7 @@ class Blocker(_Strict):
     def _patterns(cls, value: list[str]) -> list[str]:
         return [_check_regex(p) for p in value]
 
-    @field_validator("requires_in_sentence", "unless")
+    @field_validator("requires_in_sentence", "unless", "unless_in_message")
     @classmethod
     def _optional_regex(cls, value: str | None) -> str | None:
         return None if value is None else _check_regex(value)
@@ -92,16 +93,39 @@ class AccidentRules(_Strict):
     contract_cues: str = "(?!x)x"
     rules: list[Rule]
     duration_threshold_days: int
+    # a prognosis (半年かかる, 三か月たっても治らない) counts as a treatment period only in a message that
+    # talks about a treatment or an injury (this regex), so 修理に2か月かかる is not one
+    treatment_context: str = "(?!x)x"
+    # a treatment stated as short (全治3週間, 1週間で退院, 治療は1回で終了) and nothing 30 days or more:
+    # the hits of ``short_treatment_rules`` move to review, unless the treatment is still going on
+    short_treatment_cues: list[str] = []
+    ongoing_treatment_cues: str = "(?!x)x"
+    short_treatment_rules: list[str] = []
+    short_treatment_max_days: int = 21
     blockers: list[Blocker]
 
     @field_validator(
-        "clause_breaks", "person_cues", "pet_cues", "cause_cues", "contract_cues", "near_miss_unless"
+        "clause_breaks",
+        "person_cues",
+        "pet_cues",
+        "cause_cues",
+        "contract_cues",
+        "near_miss_unless",
+        "treatment_context",
+        "ongoing_treatment_cues",
     )
     @classmethod
     def _regex(cls, value: str) -> str:
         return _check_regex(value)
 
-    @field_validator("negations", "near_miss", "near_miss_before", "event_negations", "event_hedges")
+    @field_validator(
+        "negations",
+        "near_miss",
+        "near_miss_before",
+        "event_negations",
+        "event_hedges",
+        "short_treatment_cues",
+    )
     @classmethod
     def _regexes(cls, value: list[str]) -> list[str]:
         return [_check_regex(p) for p in value]
@@ -129,6 +153,9 @@ def parse_rules(raw: str, source: str = "<string>") -> AccidentRules:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise AccidentRulesError(f"{source}: duplicate rule ids: {', '.join(duplicates)}")
+    unknown = sorted(set(rules.short_treatment_rules) - {r.id for r in rules.rules})
+    if unknown:
+        raise AccidentRulesError(f"{source}: short_treatment_rules names unknown rules: {', '.join(unknown)}")
     return rules
 
 

@@ -287,3 +287,129 @@ def test_possible_accidents_give_review_reasons_and_serious_ones_do_not() -> Non
     assert any("[rule fire]" in r and "near miss" in r for r in reasons), reasons
     assert detect_possible_accident("ストーブから火が出て母がやけどで入院しました") == []
     assert detect_possible_accident("定期購入を解約したい") == []
+
+
+# ---- v6: severity from prognoses and short courses, contamination, who/what caused it, background ----
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        # a prognosis in a treatment context is a treatment period, whatever the wording
+        ("親知らずを抜いたあと唇のしびれが、三か月たっても治りません", "duration_30"),
+        ("転んで前歯が折れ、歯医者で治療中です。インプラントで半年かかるそうです", "duration_30"),
+        ("ネイルサロンで爪がはがれて、生えるまで4ヶ月と言われた", "duration_30"),
+        ("皮膚科に通って五週間、まだ治っていません。化粧品のせいです", "duration_30"),
+        ("洗剤で手荒れがひどくなり入院しました。もう六週間になります", "duration_30"),
+        ("歯科の麻酔で神経を損傷したと言われました", "severe_injury"),
+        ("ヘアカラーでやけど(Ⅱ度)になった", "severe_injury"),
+        # food or drink contaminated with a toxic substance: an event that could cause serious harm
+        ("買ったジュースから農薬の成分が検出されたと連絡がありました", "toxic_contamination"),
+        ("弁当に漂白剤が混入していて、一口食べてしまった", "toxic_contamination"),
+        # news about an accident in which the consumer's own family was hurt
+        ("ニュースで見たホテルのガス漏れ事故、うちの母もその一人で一酸化炭素中毒でした", "co_poisoning"),
+        # a fall caused by a product or a facility, in a message about money, is still an accident
+        ("ジムで転倒して手首を骨折したので、会費を返金してほしい", "fracture"),
+        ("買った脚立が壊れて転んで骨折、代金を返してほしい", "fracture"),
+    ],
+)
+def test_v6_serious_phrasings_are_flagged(text: str, rule: str) -> None:
+    result = screen(text)
+    assert result.tier == "serious", result
+    assert rule in {h.rule for h in result.hits if h.tier == "serious"}, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the prognosis is of a repair or a refund, not a treatment
+        "ドライヤーで少しやけどしました。修理に2か月かかると言われて困っています",
+        # colloquial negations
+        "ﾓﾊﾞｲﾙﾊﾞｯﾃﾘｰ ふくらんだ。火 は でてない",
+        "充電したら膨らんできた。まだ燃えたりはしてないです",
+        "農薬は検出されませんでした",
+        # a device that 'died', a fire used as a hypothetical or a sales claim
+        "パソコンが完全に死んだ。修理代が高い",
+        "火事の時に使える避難用のはしごを買いたい",
+        "訪問者に「給湯器から一酸化炭素が出ている」と言われ、点検料を払いました",
+        "水道水に有害物質が含まれていると言われて、浄水器を買わされた",
+        # an accident already reported
+        "去年こちらに相談して報告してもらったストーブの火事の件、その後どうなりましたか",
+        "一昨年のガス漏れで中毒になった件は消費者庁にも通知されたと聞いています。今日は賠償の相談です",
+    ],
+)
+def test_v6_non_events_and_reported_events_are_not_flagged(text: str) -> None:
+    assert detect_serious_accident(text) == [], screen(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # a short stated course: under 30 days, with a week of margin for an estimate
+        ("マッサージ器で肋骨にひびが入り、全治2週間と言われた", "short treatment"),
+        ("サプリを飲んで入院しましたが、5日で退院して今は元気です", "short treatment"),
+        ("ソファから落ちて額を縫合、治療は1回で終わりました", "short treatment"),
+        # no product or service: a fall on the street, a question about a contract
+        ("父が歩道でつまずいて骨折しました。共済の請求方法を知りたい", "no_product"),
+        ("祖母が転んで骨折して入院中です。携帯の解約を代わりにできますか", "no_product"),
+        # at work, an illness, flames put out without the fire brigade, a past accident as background
+        ("工場で作業中にプレス機で指を切断しました", "workplace"),
+        (
+            "祖父が浴室で亡くなりました。ヒートショックと言われました。葬儀の契約の相談です",
+            "illness_in_message",
+        ),
+        ("トースターから火が出たけど、すぐ消えました。消防は呼んでいません", "small_fire"),
+        (
+            "5年前にストーブで火事になったことがあります。今回は別件で、新聞の勧誘の相談です",
+            "past_background",
+        ),
+        ("美容外科で手術しましたが仕上がりに不満です。痛みや傷はありません", "no_injury_stated"),
+    ],
+)
+def test_v6_uncertain_cases_go_to_review_naming_why(text: str, why: str) -> None:
+    result = screen(text)
+    assert result.tier == "review" and detect_serious_accident(text) == [], result
+    assert any(why in h.why for h in result.hits), result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an admission period is not a whole course: treatment goes on after discharge
+        "カセットコンロが破裂して顔をやけど、入院3週間",
+        # 全治4週間 is too close to 30 days to call short
+        "キックボードで転倒して手首を骨折、全治4週間",
+        # a short stay, but the treatment still goes on
+        "湯たんぽでやけどして1週間入院、今も通院中です",
+        # flames put out at home, but the room burned
+        "コンセントから火が出てカーテンが燃えました。消防は呼んでいません",
+    ],
+)
+def test_v6_demotions_do_not_apply_to_real_serious_cases(text: str) -> None:
+    assert screen(text).tier == "serious", screen(text)
+
+
+def test_prognosis_counts_only_in_a_treatment_context() -> None:
+    from knowledge.accident import treatment_days
+
+    assert treatment_days("歯医者で治療中、インプラントまで半年かかる") == 182
+    assert treatment_days("荷物が届くまで半年かかる") is None
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (
+            lambda d: d["short_treatment_rules"].append("no_such_rule"),
+            r"short_treatment_rules .*no_such_rule",
+        ),
+        (lambda d: d["blockers"][0].update(unless_in_message="(x"), r"unless_in_message: .*invalid regex"),
+        (lambda d: d.update(treatment_context="治療("), r"treatment_context: .*invalid regex"),
+        (lambda d: d["rules"][0].update(kind="poison"), r"rules\.0\.kind"),
+    ],
+)
+def test_v6_rule_fields_are_validated(mutate: Callable[[dict], object], message: str) -> None:
+    data = _rules_json()
+    mutate(data)
+    with pytest.raises(AccidentRulesError, match=message):
+        parse_rules(json.dumps(data))

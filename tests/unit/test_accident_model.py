@@ -1,0 +1,87 @@
+"""The screener's second opinion (knowledge/accident_model.py, knowledge/data/accident_model.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from knowledge.accident import detect_possible_accident, detect_serious_accident, screen
+from knowledge.accident_model import (
+    MODEL_PATH,
+    REVIEW_AT,
+    AccidentModelError,
+    char_ngrams,
+    load_model,
+    parse_model,
+)
+
+
+def test_shipped_model_loads_and_separates_serious_from_contract_talk() -> None:
+    model = load_model()
+    assert model is not None and MODEL_PATH.stat().st_size < 1_000_000
+    assert model.probability("ストーブから火が出て母がやけどで入院しました") > 0.8
+    assert model.probability("定期購入を解約したい") < 0.3
+
+
+def test_a_message_the_rules_miss_reaches_review_through_the_classifier() -> None:
+    text = "ジムのマシンのワイヤーが切れて、重りが頭に落ちてきた"
+    assert screen(text, second_opinion=False).tier == "none"
+    result = screen(text)
+    assert result.tier == "review" and result.probability is not None and result.probability >= REVIEW_AT
+    reasons = detect_possible_accident(text)
+    assert any("[rule classifier]" in r and "p=" in r for r in reasons), reasons
+
+
+def test_a_flag_the_classifier_finds_unlikely_goes_to_review_and_says_so() -> None:
+    text = "契約者死亡に伴う携帯の解約について。事故ではありません"
+    assert screen(text, second_opinion=False).tier == "serious"
+    result = screen(text)
+    assert result.tier == "review" and detect_serious_accident(text) == []
+    assert any("classifier second opinion" in h.why for h in result.hits), result
+
+
+def test_the_demo_message_stays_flagged_with_the_second_opinion() -> None:
+    result = screen("ストーブから火が出て母がやけどで入院しました")
+    assert result.tier == "serious" and {"fire", "admitted"} <= {h.rule for h in result.hits}
+
+
+def test_garbage_model_file_is_refused_and_a_missing_one_means_rules_alone(tmp_path: Path) -> None:
+    with pytest.raises(AccidentModelError, match=r"model\.json: not an accident model file"):
+        parse_model("{not json", source="model.json")
+    with pytest.raises(AccidentModelError, match="not an accident model file"):
+        parse_model('{"intercept": 0.1, "features": {"火": ["x", 1]}}')
+    assert load_model(tmp_path / "absent.json") is None
+
+
+@pytest.mark.parametrize("text", ["", "😀" * 5000, "火" * 20000, "\x00\x01"])
+def test_garbage_and_oversized_text_score_without_crashing(text: str) -> None:
+    model = load_model()
+    assert model is not None and 0.0 <= model.probability(text) <= 1.0
+    assert len(char_ngrams(text)) <= 3 * 4002
+
+
+def test_pure_python_scorer_matches_scikit_learn() -> None:
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    sklearn_linear = pytest.importorskip("sklearn.linear_model")
+    texts = [
+        "火が出て入院",
+        "解約したい",
+        "骨折して手術",
+        "返金してほしい",
+        "火事で全焼",
+        "定期購入をやめたい",
+    ] * 2
+    labels = [True, False, True, False, True, False] * 2
+    vec = sklearn_text.TfidfVectorizer(analyzer=char_ngrams, min_df=2, sublinear_tf=True)
+    x = vec.fit_transform(texts)
+    clf = sklearn_linear.LogisticRegression(C=4.0, solver="liblinear", random_state=0).fit(x, labels)
+    raw = {
+        "intercept": float(clf.intercept_[0]),
+        "features": {g: [float(vec.idf_[i]), float(clf.coef_[0][i])] for g, i in vec.vocabulary_.items()},
+    }
+    model = parse_model(json.dumps(raw))
+    probe = ["ストーブから火が出た", "解約の手続き", "zzz"]
+    expected = clf.predict_proba(vec.transform(probe))[:, 1]
+    assert [round(model.probability(t), 6) for t in probe] == [round(float(p), 6) for p in expected]
