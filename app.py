@@ -15,6 +15,7 @@ from config.modules import import_optional
 from config.settings import Settings, get_settings
 from crm.http_errors import ERROR_RESPONSES
 from crm.http_errors import install as install_error_handlers
+from knowledge.wiring import warm_up as warm_up_knowledge
 
 log = logging.getLogger("madoguchi")
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
         if start_jobs:
             runtime.jobs.start(runtime.periodic)
         runtime.live.start()
+        warm_up_knowledge(runtime)  # the query encoder loads off the request path (knowledge.wiring)
         try:
             yield
         finally:

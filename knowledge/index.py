@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from sqlalchemy.engine import Connection
@@ -68,12 +69,12 @@ def clean_terms(terms: Sequence[str]) -> list[str]:
 
     Both stores apply this to indexed and query terms alike (the analyzer already emits clean terms).
     """
-    out = []
-    for t in terms:
-        c = _ASCII_JUNK.sub("", t.lower())
-        if c:
-            out.append(c)
-    return out
+    return [c for c in map(_clean_term, terms) if c]
+
+
+@lru_cache(maxsize=65536)
+def _clean_term(term: str) -> str:
+    return _ASCII_JUNK.sub("", term.lower())  # cached: a corpus repeats few distinct terms
 
 
 def choose_terms(terms: Sequence[str], df: dict[str, int], n_docs: int) -> list[str]:

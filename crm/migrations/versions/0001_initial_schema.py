@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 03:51:31.116888
+Create Date: 2026-12-02 07:12:40.149918
 """
 
 from collections.abc import Sequence
@@ -66,6 +66,13 @@ def upgrade() -> None:
     sa.Column('term', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('max_tf', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('term')
+    )
+    op.create_table('knowledge_term_tf',
+    sa.Column('term', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('tf', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('term', 'id'),
+    sqlite_with_rowid=False
     )
     op.create_table('login_throttle',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
@@ -696,6 +703,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_login_throttle_expires_at'))
 
     op.drop_table('login_throttle')
+    op.drop_table('knowledge_term_tf')
     op.drop_table('knowledge_term_max_tf')
     op.drop_table('knowledge_term_label_weight')
     op.drop_table('knowledge_embedding')
