@@ -22,7 +22,7 @@ from config.settings import Settings
 from crm.models import Ticket, User
 from routing import store
 from routing.models import Presence, PresenceStatus, RoutingLog
-from routing.service import emit
+from routing.service import emit, emit_presence
 
 ABANDONED = store.ABANDONED
 
@@ -56,13 +56,8 @@ def start_wrap_up(
     presence.wrap_up_until = until
     presence.version += 1
     session.add(presence)
-    user = session.get(User, user_id)
-    emit(
-        session,
-        "presence",
-        user_id=user_id,
-        center_id=user.center_id if user else None,
-        detail={"status": "after_call_work", "until": until.isoformat(), "channel": channel},
+    emit_presence(
+        session, user_id, {"status": "after_call_work", "until": until.isoformat(), "channel": channel}
     )
     return until
 

@@ -18,7 +18,7 @@ from crm.messaging import ChannelKind
 from crm.models import Role, TicketStatus, User, utcnow
 from routing import store
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus
-from routing.service import _route_locked, close_offer, emit, touch
+from routing.service import _route_locked, close_offer, emit, emit_presence, touch
 
 CHANNELS = tuple(k.value for k in ChannelKind)  # the one ChannelKind list
 MAX_CAPACITY = 20
@@ -137,14 +137,7 @@ def mark_offline_if_stale(session: Session, *, user_id: int, now: datetime, sett
     presence.since = now
     presence.version += 1
     session.add(presence)
-    user = session.get(User, user_id)
-    emit(
-        session,
-        "presence",
-        user_id=user_id,
-        center_id=user.center_id if user else None,
-        detail={"status": "offline", "reason": "no heartbeat"},
-    )
+    emit_presence(session, user_id, {"status": "offline", "reason": "no heartbeat"})
     return True
 
 

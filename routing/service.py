@@ -22,7 +22,7 @@ from config.settings import Settings
 from crm.events import RoutingEvent, record_event
 from crm.lifecycle import transition
 from crm.messaging import capabilities_of
-from crm.models import Center, Note, Ticket, TicketStatus, utcnow
+from crm.models import Center, Note, Ticket, TicketStatus, User, utcnow
 from crm.services import post_automatic_reply
 from routing import bulk, calendar, store
 from routing.models import Offer, OfferStatus, RoutingLog
@@ -61,6 +61,12 @@ def emit(
     )
     if logged:
         session.add(RoutingLog(kind=kind, ticket_id=tid, user_id=user_id, center_id=cid, detail=log[:500]))
+
+
+def emit_presence(session: Session, user_id: int, detail: dict[str, object]) -> None:
+    """Announce a counselor's presence change to their center's consoles (and the routing log)."""
+    user = session.get(User, user_id)
+    emit(session, "presence", user_id=user_id, center_id=user.center_id if user else None, detail=detail)
 
 
 def touch(ticket: Ticket, now: datetime) -> None:

@@ -24,7 +24,7 @@ from crm.models import Center, Note, Ticket, TicketStatus, User
 from routing import policy, store
 from routing.models import Presence, PresenceStatus
 from routing.offers import _check_may_transfer
-from routing.service import cancel_pending_offer, emit, move_to_center, touch
+from routing.service import cancel_pending_offer, emit, emit_presence, move_to_center, touch
 
 
 def _name(user: User) -> str:
@@ -164,11 +164,4 @@ def release_target(session: Session, *, user_id: int, version: int | None, now: 
         .values(status=PresenceStatus.AVAILABLE, since=now, version=col(Presence.version) + 1)
     ).rowcount
     if released:
-        user = session.get(User, user_id)
-        emit(
-            session,
-            "presence",
-            user_id=user_id,
-            center_id=user.center_id if user else None,
-            detail={"status": "available", "why": "consult ended"},
-        )
+        emit_presence(session, user_id, {"status": "available", "why": "consult ended"})
