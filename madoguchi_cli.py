@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
+from typing import TYPE_CHECKING
 
 import typer
 from pydantic import ValidationError
@@ -11,6 +11,9 @@ from rich.console import Console
 
 from config.modules import import_optional
 from config.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # aiosmtpd is imported only when the listener starts
+    from aiosmtpd.controller import Controller
 
 cli = typer.Typer(
     help="Madoguchi 窓口: contact-center backend for consumer affairs centers.", no_args_is_help=True
@@ -88,7 +91,7 @@ def worker(burst: bool = typer.Option(False, help="exit when the queue is empty"
         runtime.close()
 
 
-def _start_smtp_listener(settings: Settings) -> object:
+def _start_smtp_listener(settings: Settings) -> Controller:
     """The SMTP listener (channels/email/smtpd.py) on its own runtime; returns its controller."""
     from bootstrap import build_runtime, set_runtime
     from channels.email.smtpd import start_smtpd
@@ -247,4 +250,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

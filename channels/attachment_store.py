@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from channels.base import Attachment, InboundMessage, StoredContent
+from channels.base import Attachment, InboundItem, InboundMessage, StoredContent
 
 
 def storage_path_for(sha256: str) -> str:
@@ -42,7 +42,7 @@ def store_bytes(data_dir: Path, data: bytes, content_type: str) -> StoredContent
     return StoredContent(sha256=sha, size=len(data), storage_path=relative, content_type=content_type)
 
 
-def store_inline_attachments(item: object, data_dir: Path) -> object:
+def store_inline_attachments(item: InboundItem, data_dir: Path) -> InboundItem:
     """An InboundMessage whose attachments carried their bytes (mail) with those bytes stored and
     referenced instead; anything else unchanged."""
     if not isinstance(item, InboundMessage) or not any(a.content is not None for a in item.attachments):

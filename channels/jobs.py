@@ -17,11 +17,19 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Callable
+from functools import partial
 
 from sqlmodel import Session
 
 from channels.attachment_store import store_inline_attachments
-from channels.base import ChannelAdapter, ChannelPermanentError, ChannelTemporaryError, ContentTooLarge
+from channels.base import (
+    ChannelAdapter,
+    ChannelPermanentError,
+    ChannelTemporaryError,
+    ContentTooLarge,
+    InboundItem,
+)
 from config.runtime import Runtime, get_runtime
 from crm import attachments, inbound, inbound_events, profiles
 from crm.channel_accounts import ChannelAccountInfo, get_account_by_id
@@ -166,12 +174,16 @@ def _summary(results: list[inbound.Applied]) -> tuple[InboundEventStatus, str | 
 
 
 def _follow_up(
-    runtime: Runtime, adapter: ChannelAdapter, account_id: int | None, item: object, applied: inbound.Applied
+    runtime: Runtime,
+    adapter: ChannelAdapter,
+    account_id: int | None,
+    item: InboundItem,
+    applied: inbound.Applied,
 ) -> None:
     """After the commit; each step is best effort (the sweeps catch what is lost)."""
-    steps = [lambda oid=oid: deliver(oid) for oid in applied.answers]  # type: ignore[misc]
+    steps: list[Callable[[], object]] = [partial(deliver, oid) for oid in applied.answers]
     steps += [
-        lambda aid=aid: runtime.jobs.enqueue(download_attachment, aid, 0, job_id=f"download-{aid}")  # type: ignore[misc]
+        partial(runtime.jobs.enqueue, download_attachment, aid, 0, job_id=f"download-{aid}")
         for aid in applied.downloads
     ]
     if applied.profile_identity_id is not None:
@@ -179,7 +191,7 @@ def _follow_up(
         steps.append(
             lambda: runtime.jobs.enqueue(fetch_profile, ident, account_id, job_id=f"profile-{ident}")
         )
-    steps.append(lambda: adapter.after_applied(item, awaiting_counselor=applied.awaiting_counselor))  # type: ignore[arg-type]
+    steps.append(lambda: adapter.after_applied(item, awaiting_counselor=applied.awaiting_counselor))
     for step in steps:
         try:
             step()

@@ -20,7 +20,8 @@ from config.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EventHandler = Callable[[dict[str, Any]], None]
+# A job run with the event's payload; what it returns is the job's result, never read by dispatch.
+EventHandler = Callable[[dict[str, Any]], object]
 
 
 class Event(Protocol):

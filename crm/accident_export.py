@@ -117,6 +117,7 @@ def _japanese_face(path: str) -> int:
 def notification_pdf(items: list[tuple[str, str]], *, font_path: str = "") -> bytes:
     """The notification as a one-table PDF, with a subset of a Japanese font embedded."""
     from fpdf import FPDF
+    from fpdf.enums import WrapMode
 
     path, face = find_japanese_font(font_path)
     pdf = FPDF(format="A4")
@@ -129,7 +130,7 @@ def notification_pdf(items: list[tuple[str, str]], *, font_path: str = "") -> by
     for label, value in items:
         pdf.set_fill_color(235, 235, 235)
         pdf.multi_cell(0, 6, label, fill=True, new_x="LMARGIN", new_y="NEXT")
-        pdf.multi_cell(0, 6, value or "—", wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, value or "—", wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
     return bytes(pdf.output())
 

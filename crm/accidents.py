@@ -119,7 +119,7 @@ def mark_notified(
     report.notification_method = method
     session.add(report)
     ticket = session.get(Ticket, report.ticket_id)
-    assert ticket is not None
+    assert ticket is not None and ticket.id is not None
     write_audit(
         session,
         actor_id=actor.id,

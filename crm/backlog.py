@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from crm.models import InboundEvent, InboundEventStatus, OutboxItem, OutboxStatus
 
@@ -20,17 +21,17 @@ def backlog_counts(engine: Engine) -> list[tuple[str, str, str, int]]:
     rows: list[tuple[str, str, str, int]] = []
     with engine.connect() as conn:
         for channel, status, n in conn.execute(
-            select(InboundEvent.channel, InboundEvent.status, func.count())
-            .where(InboundEvent.status.in_(inbound_waiting))  # type: ignore[attr-defined]
-            .group_by(InboundEvent.channel, InboundEvent.status)
+            select(col(InboundEvent.channel), col(InboundEvent.status), func.count())
+            .where(col(InboundEvent.status).in_(inbound_waiting))
+            .group_by(col(InboundEvent.channel), col(InboundEvent.status))
         ).all():
             rows.append(("inbound", str(channel), _value(status), int(n)))
-        for channel, status, n in conn.execute(
-            select(OutboxItem.channel, OutboxItem.status, func.count())
-            .where(OutboxItem.status.in_(outbox_waiting))  # type: ignore[attr-defined]
-            .group_by(OutboxItem.channel, OutboxItem.status)
+        for channel, outbox_status, n in conn.execute(
+            select(col(OutboxItem.channel), col(OutboxItem.status), func.count())
+            .where(col(OutboxItem.status).in_(outbox_waiting))
+            .group_by(col(OutboxItem.channel), col(OutboxItem.status))
         ).all():
-            rows.append(("outbox", str(channel), _value(status), int(n)))
+            rows.append(("outbox", str(channel), _value(outbox_status), int(n)))
     return rows
 
 

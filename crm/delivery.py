@@ -160,6 +160,7 @@ def _finish(
         else:
             message.status, message.error = MessageStatus.FAILED, error[:500]
         session.add(message)
+        assert message.id is not None  # loaded from the database
         record_event(
             session,
             MessageDeliveryChanged(

@@ -130,6 +130,7 @@ def _delivery(session: Session, item: DeliveryUpdate) -> Applied:
         return Applied(InboundEventStatus.IGNORED, f"delivery update {item.status} for {item.external_id}")
     message.status, message.error = MessageStatus.FAILED, (item.error or "delivery failed")[:500]
     session.add(message)
+    assert message.id is not None  # loaded from the database
     record_event(
         session,
         MessageDeliveryChanged(

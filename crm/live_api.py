@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive
 
 from config.live import LiveEvent, LocalBroadcaster, resync_event
 from crm.deps import RuntimeDep, StreamingUser
@@ -49,7 +50,7 @@ class LiveClient:
         self.wakeup = asyncio.Event()
         self.gone = False  # the console disconnected
 
-    async def watch_disconnect(self, receive: Callable[[], Awaitable[dict[str, Any]]]) -> None:
+    async def watch_disconnect(self, receive: Receive) -> None:
         """Wake the stream when the console goes away (not only at the next keep-alive)."""
         while (await receive())["type"] != "http.disconnect":
             continue
@@ -145,7 +146,7 @@ async def _stream(
     backlog: list[LiveEvent],
     replayed_upto: int,
     limit: int | None,
-    receive: Callable[[], Awaitable[dict[str, Any]]],
+    receive: Receive,
 ) -> AsyncIterator[bytes]:
     sent = 0
     watcher = asyncio.ensure_future(client.watch_disconnect(receive))

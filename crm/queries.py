@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from crm.errors import Forbidden, NotFound
@@ -53,20 +53,20 @@ def list_tickets(
     session: Session, user: User, flt: TicketFilter, *, offset: int, limit: int
 ) -> tuple[Sequence[Ticket], int]:
     """One page of visible tickets, newest first, and the total count."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     allowed = visible_center_ids(user)
     if flt.center_id is not None:
         if allowed is not None and flt.center_id not in allowed:
             raise Forbidden(f"center {flt.center_id} is not yours; you can only list your center's tickets")
-        conditions.append(Ticket.center_id == flt.center_id)
+        conditions.append(col(Ticket.center_id) == flt.center_id)
     elif allowed is not None:
         conditions.append(col(Ticket.center_id).in_(allowed))
     if flt.status:
-        conditions.append(Ticket.status == flt.status)
+        conditions.append(col(Ticket.status) == flt.status)
     if flt.channel:
-        conditions.append(Ticket.channel == flt.channel)
+        conditions.append(col(Ticket.channel) == flt.channel)
     if flt.assignee_id is not None:
-        conditions.append(Ticket.assignee_id == flt.assignee_id)
+        conditions.append(col(Ticket.assignee_id) == flt.assignee_id)
     conditions.extend(_worklist_conditions(flt))
     total = session.exec(select(func.count()).select_from(Ticket).where(*conditions)).one()
     rows = session.exec(
@@ -75,9 +75,9 @@ def list_tickets(
     return rows, int(total)
 
 
-def _worklist_conditions(flt: TicketFilter) -> list[Any]:
+def _worklist_conditions(flt: TicketFilter) -> list[ColumnElement[bool]]:
     """The console's worklist filters: unassigned, serious, open, and words in subject or summary."""
-    out: list[Any] = []
+    out: list[ColumnElement[bool]] = []
     if flt.unassigned:
         out.append(col(Ticket.assignee_id).is_(None))
     if flt.serious:

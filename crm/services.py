@@ -163,6 +163,7 @@ def update_ticket(session: Session, *, ticket: Ticket, actor: User, changes: dic
         object_id=ticket.id or 0,
         detail={"fields": sorted(changed)},
     )
+    assert ticket.id is not None  # a stored ticket
     record_event(
         session,
         TicketChanged(
@@ -170,7 +171,7 @@ def update_ticket(session: Session, *, ticket: Ticket, actor: User, changes: dic
             center_id=ticket.center_id,
             status=ticket.status.value,
             changes=tuple(changed),
-        ),  # type: ignore[arg-type]
+        ),
     )
     session.commit()
     return ticket

@@ -65,7 +65,7 @@ def queue_position(session: Session, ticket: Ticket) -> int:
             Ticket.center_id == ticket.center_id,
             Ticket.status == TicketStatus.QUEUED,
             (col(Ticket.queued_at) < ticket.queued_at)
-            | ((Ticket.queued_at == ticket.queued_at) & (col(Ticket.id) < ticket.id)),
+            | ((col(Ticket.queued_at) == ticket.queued_at) & (col(Ticket.id) < ticket.id)),
         )
     ).one()
     return int(ahead) + 1
@@ -146,9 +146,8 @@ def _send(
 ) -> int | None:
     from knowledge.models import KnowledgeDocument
 
-    bodies = {
-        e.id: (session.get(KnowledgeDocument, e.id) or KnowledgeDocument(body="")).body for e in entries
-    }
+    docs = {e.id: session.get(KnowledgeDocument, e.id) for e in entries}
+    bodies = {doc_id: doc.body if doc is not None else "" for doc_id, doc in docs.items()}
     text = compose(entries, bodies, ticket.language or "ja", limit)
     try:
         with session.begin_nested():  # a concurrent job got there first: the primary key says so

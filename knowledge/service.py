@@ -264,7 +264,7 @@ def similar_cases(
         k=k * 2,
         kinds=("case",),
         viewer_center_id=ticket.center_id,
-        exclude_ids=(case_doc_id(ticket.id),),
+        exclude_ids=(case_doc_id(ticket.id),) if ticket.id is not None else (),
         embedder=embedder,  # type: ignore[arg-type]
     )
     own = [r for r in results if r.center_id == ticket.center_id]

@@ -42,6 +42,6 @@ def claim_for_reply(session: Session, *, ticket: Ticket, user: User) -> Ticket:
     touch(locked, now)
     session.add(locked)
     session.flush()
-    detail = {"via": "reply", "cancelled_offer_id": offer.id if offer else None}
+    detail: dict[str, object] = {"via": "reply", "cancelled_offer_id": offer.id if offer else None}
     emit(session, "assigned", ticket=locked, user_id=user.id, detail=detail, log="claimed by replying")
     return locked

@@ -38,6 +38,8 @@ def seed_world(
     center = Center(code=code, name="負荷試験センター", prefecture="東京都", hours=ALWAYS_OPEN)
     session.add(center)
     session.flush()
+    center_id = center.id
+    assert center_id is not None  # flushed
     users = [
         User(
             username=f"{code}-c{i}",
@@ -55,21 +57,22 @@ def seed_world(
     contacts = [Contact() for _ in range(tickets)]
     session.add_all(contacts)
     session.flush()
+    contact_ids = [c.id for c in contacts if c.id is not None]  # flushed: every id is set
     session.add_all(
         [
             Ticket(
-                center_id=center.id,
-                contact_id=c.id,
+                center_id=center_id,
+                contact_id=contact_id,
                 channel="line",
                 status=TicketStatus.QUEUED,  # type: ignore[arg-type]
                 queued_at=now - timedelta(seconds=tickets - i),
                 required_skills=["金融・保険"] if i % 5 == 0 else [],
             )
-            for i, c in enumerate(contacts)
+            for i, contact_id in enumerate(contact_ids)
         ]
     )
     session.commit()
-    return center.id  # type: ignore[return-value]
+    return center_id
 
 
 DISPATCH_BATCH = 100  # tickets per dispatch round (production default: 200)

@@ -96,10 +96,10 @@ def accept_offer(
     """
     now = now or utcnow()
     if store.is_postgres(session):
-        ticket = accept_in_one_statement(session, offer_id=offer_id, user_id=user.id or 0, now=now)
-        if ticket is not None:
+        assigned = accept_in_one_statement(session, offer_id=offer_id, user_id=user.id or 0, now=now)
+        if assigned is not None:
             session.commit()
-            return ticket
+            return assigned
         session.rollback()
         _refuse_quickly(session, offer_id, user, now)  # a lost race costs one read, not the ORM path
     offer, ticket = _locked_offer(session, offer_id, user)
@@ -273,6 +273,7 @@ def _transfer_to_user(
             f"{ticket.channel} capacity"
         )
     ticket.assignee_id = None
+    assert ticket.id is not None  # a stored ticket
     session.add(
         Note(
             ticket_id=ticket.id,
@@ -303,6 +304,7 @@ def _escalate(session: Session, ticket: Ticket, actor: User, reason: str, now: d
     ticket.assigned_at = now
     touch(ticket, now)
     session.add(ticket)
+    assert ticket.id is not None  # a stored ticket
     session.add(
         Note(
             ticket_id=ticket.id,

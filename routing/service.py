@@ -165,6 +165,7 @@ def move_to_center(
     touch(ticket, now)
     session.add(ticket)
     note_kind = "transfer" if kind in ("transfer", "backup", "overflow") else kind
+    assert ticket.id is not None  # a stored ticket
     session.add(
         Note(
             ticket_id=ticket.id,
@@ -251,6 +252,7 @@ def create_offer(
     session: Session, ticket: Ticket, user_id: int, now: datetime, settings: Settings, reason: str
 ) -> Offer:
     """Write the offer (its counselor's presence row must be locked by the caller on PostgreSQL)."""
+    assert ticket.id is not None  # a stored ticket
     offer = Offer(
         ticket_id=ticket.id,
         active_ticket_id=ticket.id,

@@ -82,7 +82,7 @@ def queued_views(session: Session, center_id: int, limit: int) -> list[TicketVie
     """Up to ``limit`` queued tickets of a center, oldest first, unlocked (a planning snapshot);
     plain column reads (no ORM objects: the dispatch hot path)."""
     stmt = (
-        select(*TICKET_VIEW_COLUMNS)
+        select(*TICKET_VIEW_COLUMNS)  # type: ignore[call-overload]  # sqlmodel's stubs stop at 4 columns
         .where(Ticket.center_id == center_id, Ticket.status == TicketStatus.QUEUED)
         .order_by(col(Ticket.queued_at), col(Ticket.id))
         .limit(limit)
@@ -294,7 +294,7 @@ def agent_views(
         )
         return [_view_row(r, load.get(r[0], {})) for r in found]
     stmt = (
-        select(*AGENT_COLUMNS)
+        select(*AGENT_COLUMNS)  # type: ignore[call-overload]  # sqlmodel's stubs stop at 4 columns
         .join(Presence, col(Presence.user_id) == col(User.id))
         .where(
             User.center_id == center_id,

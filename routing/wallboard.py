@@ -74,7 +74,7 @@ def wallboard(
     """The figures above for the centers ``user`` may see (or the one ``center_id``)."""
     now = _aware(now) or utcnow()
     centers = _centers(session, user, center_id)
-    ids = [c.id for c in centers]
+    ids = [c.id for c in centers if c.id is not None]  # loaded rows: every id is set
     start, end = jst_day_bounds(today_jst())
     queues, hours, handle = _queues(session, ids, settings, now, start, end)
     aht = sum(handle) / len(handle) if handle else None
@@ -104,7 +104,7 @@ def _queues(
 ) -> tuple[list[dict[str, Any]], list[int], list[float]]:
     """Per (center, channel) figures; arrivals per JST hour; today's handle times (seconds)."""
     rows = session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel's select() stubs stop at 4 columns
             Ticket.center_id,
             Ticket.channel,
             Ticket.status,
@@ -189,8 +189,9 @@ def _hourly(hours: list[int], aht: float) -> list[dict[str, int]]:
 
 
 def _counselors(session: Session, ids: list[int], start: datetime, end: datetime) -> list[dict[str, Any]]:
-    people = session.exec(  # columns, not entities: no JSON columns decoded for 3,000 rows
-        select(
+    # Columns, not entities: no JSON columns decoded for 3,000 rows.
+    people = session.exec(
+        select(  # type: ignore[call-overload]  # sqlmodel's select() stubs stop at 4 columns
             User.id,
             User.display_name,
             User.username,
@@ -207,14 +208,14 @@ def _counselors(session: Session, ids: list[int], start: datetime, end: datetime
     for uid, channel, n in session.exec(
         select(Ticket.assignee_id, Ticket.channel, func.count())
         .where(col(Ticket.center_id).in_(ids), col(Ticket.status).in_(HELD))
-        .group_by(Ticket.assignee_id, Ticket.channel)
+        .group_by(col(Ticket.assignee_id), col(Ticket.channel))
     ).all():
         if uid is not None:
             load[uid][channel] = load[uid].get(channel, 0) + int(n)
     for uid, channel, n in session.exec(
         select(Offer.user_id, Offer.channel, func.count())
         .where(col(Offer.center_id).in_(ids), Offer.status == OfferStatus.PENDING)
-        .group_by(Offer.user_id, Offer.channel)
+        .group_by(col(Offer.user_id), col(Offer.channel))
     ).all():
         load[uid][channel] = load[uid].get(channel, 0) + int(n)
     handled = dict(
@@ -225,7 +226,7 @@ def _counselors(session: Session, ids: list[int], start: datetime, end: datetime
                 col(Ticket.resolved_at) >= start,
                 col(Ticket.resolved_at) < end,
             )
-            .group_by(Ticket.assignee_id)
+            .group_by(col(Ticket.assignee_id))
         ).all()
     )
     return [

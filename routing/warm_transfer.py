@@ -154,7 +154,7 @@ def release_target(session: Session, *, user_id: int, version: int | None, now: 
     (they went on break or offline, or took other work: the version moved on)."""
     if version is None:
         return
-    released = session.execute(
+    released = session.exec(
         update(Presence)
         .where(
             col(Presence.user_id) == user_id,

@@ -325,7 +325,9 @@ def _content_type(part: Message) -> str:
 
 
 def _decode_transfer(part: Message, warnings: list[str]) -> bytes:
-    payload = part._payload  # get_payload() would decode 8-bit text with the stdlib codecs
+    # The raw payload: get_payload() would decode 8-bit text with the stdlib codecs. typeshed does not
+    # declare the private ``Message._payload`` (always set by ``Message.__init__``), hence getattr.
+    payload = getattr(part, "_payload", None)
     if isinstance(payload, str):
         raw = (
             payload.encode("ascii", "surrogateescape")

@@ -28,7 +28,7 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import parse_qs
 
 from linebot.v3.webhooks import (
@@ -69,6 +69,15 @@ from channels.base import Ignored as NothingToDo
 from channels.base import MessageEdited as Edited
 
 log = logging.getLogger(__name__)
+
+
+class _ActionEnvelope(TypedDict):
+    """The :class:`channels.base.InboundAction` fields :func:`normalize` copies from a LINE event."""
+
+    channel: ChannelKind
+    sender: str | None
+    at: datetime
+    event_id: str
 
 
 @dataclass(frozen=True)
@@ -320,7 +329,7 @@ def normalize(item: LineItem) -> InboundItem:
     if isinstance(item, InboundMessage):
         return item
     line, user = ChannelKind.LINE, item.user_id
-    env = {"channel": line, "sender": user, "at": item.at, "event_id": item.event_id}
+    env: _ActionEnvelope = {"channel": line, "sender": user, "at": item.at, "event_id": item.event_id}
     if isinstance(item, MessageEdited):
         return Edited(**env, message=item.message)
     if isinstance(item, Follow):
@@ -340,7 +349,7 @@ def normalize(item: LineItem) -> InboundItem:
     return NothingToDo(**env, reason=f"unhandled LINE item {type(item).__name__}")
 
 
-def _postback(item: Postback, env: dict[str, Any]) -> InboundItem:
+def _postback(item: Postback, env: _ActionEnvelope) -> InboundItem:
     """Consent answers (``consent=yes|no``) and satisfaction ratings (``rating=1..5``)."""
     if not item.user_id:
         return NothingToDo(**env, reason="postback without a userId")

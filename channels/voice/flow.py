@@ -210,8 +210,8 @@ def wait(call: Call) -> str:
     with Session(call.runtime.engine) as session:
         place = queue_log.position(session, call_id=call.sid)
         handle = queue_log.recent_handle_times(session, queue=queue, since=call.now - HANDLE_TIME_WINDOW)
-        center = next((c for c in center_rows(session) if c.code == queue), None)
-        staff = queue_log.counselors_on_duty(session, center_id=center.id) if center is not None else 0
+        center_id = next((c.id for c in center_rows(session) if c.code == queue), None)
+        staff = queue_log.counselors_on_duty(session, center_id=center_id) if center_id is not None else 0
     estimate = acd_stats.estimated_wait_seconds(place, handle, staff)
     minutes = math.ceil(estimate / 60) if estimate else None
     return twiml.wait_music(
