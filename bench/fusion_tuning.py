@@ -1,6 +1,6 @@
 """Tune the hybrid fusion on the DEV split only: RRF (k, weights, depth) vs normalized-score fusion.
 
-    .venv/bin/python bench/fusion_tuning.py
+    .venv/bin/python bench/fusion_tuning.py [--split v2_dev|v4_dev]
 
 Reads bench/data/faq_v2_docs.jsonl and bench/data/faq_v2_dev.jsonl (never the frozen test or
 fresh splits, which bench/knowledge_quality.py reports with the service's fusion). BM25 comes from
@@ -115,10 +115,17 @@ def evaluate(fuse, bm, de, queries) -> dict[str, float]:  # type: ignore[no-unty
     return ranking_metrics({q["qid"]: fuse(bm[q["qid"]], de[q["qid"]]) for q in queries}, queries)
 
 
+DEV_SETS = {"v2_dev": "faq_v2_dev.jsonl", "v4_dev": "faq_v4_dev.jsonl"}  # never test, fresh or v3: frozen
+
+
 def main() -> None:
-    split = "dev"  # never "test" or "fresh": those are frozen
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--split", choices=sorted(DEV_SETS), default="v2_dev")
+    split = ap.parse_args().split
     docs = load_documents((FAQ_V2 / "faq_v2_docs.jsonl",))
-    queries = read_jsonl(FAQ_V2 / f"faq_v2_{split}.jsonl")
+    queries = read_jsonl(FAQ_V2 / DEV_SETS[split])
     bm, de = bm25_lists(docs, queries), dense_lists(CachedEmbedder(), docs, queries)
     grid: dict[str, dict[str, dict[str, float]]] = {"rrf": {}, "minmax": {}, "zscore": {}}
     for depth in (10, 20, 30, 50):
@@ -142,7 +149,8 @@ def main() -> None:
         "grid": grid,
     }
     print(json.dumps({k: v for k, v in result.items() if k != "grid"}, ensure_ascii=False, indent=1))
-    out = ROOT / "bench" / "results" / "fusion_tuning.json"
+    name = "fusion_tuning.json" if split == "v2_dev" else f"fusion_tuning_{split}.json"
+    out = ROOT / "bench" / "results" / name
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, LargeBinary, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from crm.models import utcnow
@@ -92,10 +92,11 @@ class SearchTermTf(SQLModel, table=True):
     """A term's count in one indexed row, kept only where it is 2 or more (absent: 1), so the SQLite
     store scores a row without reading its text (knowledge/sqlite_shortest_first.py). ``id`` is the
     row id in ``knowledge_search``. Rows with id 0: (term, 0, n) counts the rows repeating the term
-    (the scorer's cost estimate); ('', 0, 0) marks an index whose every row is recorded here."""
+    (the scorer's cost estimate); ('', 0, 0) marks an index whose every row is recorded here. The
+    (term, tf, id) index lists a term's rows of one count shortest first."""
 
     __tablename__ = "knowledge_term_tf"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (Index("ix_knowledge_term_tf_count", "term", "tf", "id"), {"sqlite_with_rowid": False})
 
     term: str = Field(primary_key=True)
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))

@@ -8,9 +8,10 @@ tables: idf from ``knowledge_search_df``, the length from the row id, tf from ``
 * every term's max tf is 1 (``knowledge_term_max_tf``): the first k rows are the top k, one
   ``LIMIT k`` read (:func:`top_by_length`);
 * else (:func:`top_by_repeats`): the first k rows of the match, then only the rows where a term
-  repeats, from that term's list in ``knowledge_term_tf`` (shortest first, checked in SQL for the
-  step's other terms and the filters), until the k-th best reaches a bound on every unread row:
-  Σ idf · (k1+1) · m / (m + norm(length)), m = the term's max tf. Any other row has every term once
+  repeats, from that term's list in ``knowledge_term_tf`` for each count c (shortest first, checked
+  in SQL for the step's other terms and the filters), until the k-th best reaches a bound on every
+  unread row of that list: Σ idf · (k1+1) · m / (m + norm(length)), m = c for that term and the
+  max tf for the others. Any other row has every term once
   and is longer than the first k, so it cannot rank above them;
 * an index built before ``knowledge_term_tf`` (no marker row) reads the whole match in growing
   windows and counts tf from the stored terms (:func:`top_shortest_first`) until it is reindexed.
@@ -152,9 +153,11 @@ def top_by_repeats(
     without reading the match beyond its first ``limit`` rows: a row not among them that has every
     term once is longer than each of them, so it scores no higher and ranks after them (ties go to
     the lower rowid). Only rows where a term repeats can do better, and ``knowledge_term_tf`` lists
-    them shortest first: each term's list is read in windows (checking in SQL that the row has the
-    other terms and passes the filters) until the bound at the row length reached falls below the
-    ``limit``-th best. ``meta``: the filters as (any of these meta tokens, all of these)."""
+    them shortest first for each count (index (term, tf, id)): each term's list of each count is
+    read in windows (checking in SQL that the row has the other terms and passes the filters) until
+    the bound at the row length reached, with that count for the term, falls below the ``limit``-th
+    best. Reading per count keeps the bound tight: the many rows with a term twice stop long before
+    the few with it eight times. ``meta``: the filters as (any of these meta tokens, all of these)."""
     sql, params = window_sql(bounds, avgdl, True)
     first = [
         (int(r[0]), -float(r[1])) for r in conn.execute(sql, {**params, "q": match, "after": 0, "w": limit})
@@ -165,29 +168,33 @@ def top_by_repeats(
     seen = {rid for rid, _ in first}
     after = first[-1][0] + 1  # a matching row below this is among the first rows
 
-    def beaten(length: int) -> bool:
+    def beaten(length: int, capped: Bounds) -> bool:
         norm = K1 * (1 - B + B * length / avgdl)
-        return -best[-1][1] >= sum(b / (m + norm) for m, b in bounds.values()) * (1 + _BOUND_SLACK)
+        return -best[-1][1] >= sum(b / (m + norm) for m, b in capped.values()) * (1 + _BOUND_SLACK)
 
     for term in [t for t, (m, _) in bounds.items() if m > 1]:
         repeats, rparams = _repeats_sql(term, bounds, avgdl, meta)
-        start, window = after, first_window
-        while not beaten(start >> LENGTH_SHIFT):
-            rows = conn.execute(repeats, {**rparams, "after": start, "w": window}).all()
-            found = [(int(r[0]), -float(r[1])) for r in rows if r[2] and int(r[0]) not in seen]
-            seen.update(rid for rid, _ in found)
-            best = sorted(best + found, key=lambda kv: (kv[1], kv[0]))[:limit]
-            if len(rows) < window:
-                break
-            start = int(rows[-1][0]) + 1
-            window *= 2
+        most, bound = bounds[term]
+        for count in range(most, 1, -1):
+            # rows where the term occurs exactly `count` times: their bound uses count, not the max
+            capped = {**bounds, term: (count, bound / most * count)}
+            start, window = after, first_window
+            while not beaten(start >> LENGTH_SHIFT, capped):
+                rows = conn.execute(repeats, {**rparams, "c": count, "after": start, "w": window}).all()
+                found = [(int(r[0]), -float(r[1])) for r in rows if r[2] and int(r[0]) not in seen]
+                seen.update(rid for rid, _ in found)
+                best = sorted(best + found, key=lambda kv: (kv[1], kv[0]))[:limit]
+                if len(rows) < window:
+                    break
+                start = int(rows[-1][0]) + 1
+                window *= 2
     return best
 
 
 def _repeats_sql(
     term: str, bounds: Bounds, avgdl: float, meta: tuple[tuple[str, ...], tuple[str, ...]]
 ) -> tuple[TextClause, dict[str, object]]:
-    """Rows where ``term`` repeats, in rowid order from ``:after``: (rowid, bm25 over the step's
+    """Rows where ``term`` occurs ``:c`` times, in rowid order from ``:after``: (rowid, bm25 over the step's
     terms, whether the row matches the step: has every other term and the filters' meta tokens)."""
     norm = f"({K1} * (1 - {B} + {B} * (r.id >> {LENGTH_SHIFT}) / :avgdl))"
     params: dict[str, object] = {"avgdl": avgdl, "t": term}
@@ -219,6 +226,6 @@ def _repeats_sql(
     sql = text(
         f"SELECT r.id, {' + '.join(parts)}, {ok} FROM knowledge_term_tf r "
         f"JOIN knowledge_search s ON s.id = r.id {''.join(joins)}"
-        "WHERE r.term = :t AND r.id >= :after ORDER BY r.id LIMIT :w"
+        "WHERE r.term = :t AND r.tf = :c AND r.id >= :after ORDER BY r.id LIMIT :w"
     )
     return sql, params

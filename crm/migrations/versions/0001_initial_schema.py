@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-02 07:12:40.149918
+Create Date: 2026-12-03 07:15:51.067823
 """
 
 from collections.abc import Sequence
@@ -74,6 +74,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('term', 'id'),
     sqlite_with_rowid=False
     )
+    with op.batch_alter_table('knowledge_term_tf', schema=None) as batch_op:
+        batch_op.create_index('ix_knowledge_term_tf_count', ['term', 'tf', 'id'], unique=False)
+
     op.create_table('login_throttle',
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
@@ -703,6 +706,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_login_throttle_expires_at'))
 
     op.drop_table('login_throttle')
+    with op.batch_alter_table('knowledge_term_tf', schema=None) as batch_op:
+        batch_op.drop_index('ix_knowledge_term_tf_count')
+
     op.drop_table('knowledge_term_tf')
     op.drop_table('knowledge_term_max_tf')
     op.drop_table('knowledge_term_label_weight')
