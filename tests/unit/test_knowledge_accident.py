@@ -178,6 +178,13 @@ def test_garbage_and_oversized_input_do_not_crash(text: str) -> None:
         ("通販のサプリで母が入院", "admitted"),
         ("相談者（70代女性）電気あんかで低温熱傷Ⅲ度", "severe_injury"),
         ("死にかけた、ストーブの排気で一酸化炭素", "co_poisoning"),
+        ("裁断機に手が巻き込まれて、指が3本取れてしまいました", "amputation"),
+        ("ばあちゃんが草刈り機で指落どした", "amputation"),
+        ("遊具から落ちて、腰から下が動かんようになった", "disability"),
+        ("アイプチの液が入って左目が見えなくなってしまった、もう治らんらしい", "disability"),
+        ("つけまつげの接着剤で、右目しつめいしたって言われた", "disability"),
+        ("給湯器の排気で主人が倒れて、病院で一酸化炭素だって言われました", "co_poisoning"),
+        ("古いガスストーブで父が一酸化炭素すって救急車", "co_poisoning"),
     ],
 )
 def test_new_phrasings_of_serious_events_are_flagged(text: str, rule: str) -> None:
@@ -217,6 +224,13 @@ def test_near_misses_go_to_review_and_say_why(text: str) -> None:
         "骨折した時のための保険に入りたい",
         "骨折治療用のサポーターを返品したい",
         "うちの猫が電気カーペットで低温やけどして、動物病院で手術しました",
+        "ヒーター倒れたけど、床がちょっと変色しただけ。火は出てへんで",
+        "テレビで見たんやけど、ボタン電池のみこんで子どもが亡くなったって。うちの子も小さいから心配",
+        "交差点で車同士ぶつかって父が肋骨おれた。相手の保険会社が連絡くれない",
+        "登山中に崖から落ちて足の骨を折りました。山岳保険のことを聞きたい",
+        "家の階段で踏み外して骨にヒビ。誰のせいでもないんですけど、保険のことで",
+        "娘がテニスの試合中に靭帯切って手術、ツアーのキャンセル料が高い",
+        "心臓の手術で父が入院中なので、新聞の契約を止めたい",
     ],
 )
 def test_questions_idioms_and_prevention_are_not_serious(text: str) -> None:
@@ -413,3 +427,8 @@ def test_v6_rule_fields_are_validated(mutate: Callable[[dict], object], message:
     mutate(data)
     with pytest.raises(AccidentRulesError, match=message):
         parse_rules(json.dumps(data))
+
+
+def test_hearsay_with_the_own_family_harmed_is_still_serious() -> None:
+    text = "ニュースでやってたこんにゃくゼリー、うちの孫も食べて救急車で運ばれて入院したんです"
+    assert screen(text).tier == "serious", screen(text)
