@@ -185,6 +185,7 @@ def test_garbage_and_oversized_input_do_not_crash(text: str) -> None:
         ("つけまつげの接着剤で、右目しつめいしたって言われた", "disability"),
         ("給湯器の排気で主人が倒れて、病院で一酸化炭素だって言われました", "co_poisoning"),
         ("古いガスストーブで父が一酸化炭素すって救急車", "co_poisoning"),
+        ("縮毛矯正の薬で頭がただれて、三か月たっても髪が生えてこーへん", "disability"),
     ],
 )
 def test_new_phrasings_of_serious_events_are_flagged(text: str, rule: str) -> None:
@@ -231,6 +232,9 @@ def test_near_misses_go_to_review_and_say_why(text: str) -> None:
         "家の階段で踏み外して骨にヒビ。誰のせいでもないんですけど、保険のことで",
         "娘がテニスの試合中に靭帯切って手術、ツアーのキャンセル料が高い",
         "心臓の手術で父が入院中なので、新聞の契約を止めたい",
+        "道路の段差でつまずいて手首を骨折、2か月ギプスです。市に言えばいいですか",
+        "消防署の者と名乗る人が「一酸化炭素中毒が多いので点検しろ」と来た",
+        "公園のフェンスで息子が手を切って、2針縫合しました。もう抜糸しました",
     ],
 )
 def test_questions_idioms_and_prevention_are_not_serious(text: str) -> None:
@@ -362,7 +366,7 @@ def test_v6_non_events_and_reported_events_are_not_flagged(text: str) -> None:
         # a short stated course: under 30 days, with a week of margin for an estimate
         ("マッサージ器で肋骨にひびが入り、全治2週間と言われた", "short treatment"),
         ("サプリを飲んで入院しましたが、5日で退院して今は元気です", "short treatment"),
-        ("ソファから落ちて額を縫合、治療は1回で終わりました", "short treatment"),
+        ("ソファベッドの金具で額を切って手術、治療は1回で終わりました", "short treatment"),
         # no product or service: a fall on the street, a question about a contract
         ("父が歩道でつまずいて骨折しました。共済の請求方法を知りたい", "no_product"),
         ("祖母が転んで骨折して入院中です。携帯の解約を代わりにできますか", "no_product"),
