@@ -427,6 +427,12 @@ def _short_treatment(c: _Compiled, norm: str, views: list[str], treatment: bool)
     return short[0]
 
 
+NOT_REPORTED = re.compile(
+    r"(?:報告|通報|届け出|届出|連絡)(?:は|も)?(?:して(?:い)?な|していませ|しておらず|せず|できて(?:い)?な)"
+    r"|誰にも(?:言|話|相談|報告)(?:って|して)(?:い)?な"
+)
+
+
 def _second_opinion(result: Screening, norm: str) -> None:
     """Let the shipped model move the text: unflagged but likely → 要確認, flagged but unlikely → 要確認."""
     model = accident_model.load_model()
@@ -434,7 +440,8 @@ def _second_opinion(result: Screening, norm: str) -> None:
         return
     p = result.probability = round(model.probability(norm), 3)
     serious = any(h.tier == "serious" for h in result.hits)
-    if serious and p < accident_model.DEMOTE_BELOW:
+    # the duty to notify is exactly about what was never reported: the model does not overrule that
+    if serious and p < accident_model.DEMOTE_BELOW and not NOT_REPORTED.search(norm):
         why = f"classifier second opinion p={p}: probably not serious, a counselor confirms"
         result.hits = [replace(h, tier="review", why=why) if h.tier == "serious" else h for h in result.hits]
     elif not serious and p >= accident_model.REVIEW_AT:
@@ -475,11 +482,13 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
     # no cause given: only a message about a contract (解約, 返金…) moves 入院/手術/死亡 to review
     weak_cause = not has_cause and bool(c.contract.search(norm))
     treatment = bool(c.treatment.search(whole))
+    # a sentence naming no one (治療に2か月かかる) is about the pet when the message names only a pet
+    pet_message = bool(c.pet.search(norm)) and not c.person.search(norm)
     for sentence, views in sentences:
         context = "\n".join(views)
         blocked, demoted = _blocks(c, context, message_blockers, whole)
         person_named = bool(c.person.search(context))
-        pet_only = bool(c.pet.search(context)) and not person_named
+        pet_only = (bool(c.pet.search(context)) or pet_message) and not person_named
         ctx = _Context(blocked, demoted, person_named, pet_only, weak_cause, treatment)
         for rule in c.rules.rules:
             _judge_rule(c, rule, sentence, views, ctx, result)
