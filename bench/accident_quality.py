@@ -31,7 +31,8 @@ read only the law and the seeds: v11 blind once 0.85 / 0.92 (要確認 1.00), th
 round 0.925 / 0.88 (要確認 0.975, the same as before the round), then tuned on: DEV now. ``v13_fresh`` (96, 40 serious,
 another blind author, same brief) blind once after the v12 round: 0.975 / 0.91 (要確認 1.00), then tuned on: DEV now.
 ``v14_fresh`` (96, 40 serious, a third blind author) blind once after the v13 round: 0.85 / 0.85 (要確認 1.00), then
-tuned on: DEV now.
+tuned on: DEV now. ``v15_fresh`` (96, 40 serious, a fourth) blind once after the v14 round: 0.925 / 0.95 (要確認 1.00),
+then tuned on: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -79,6 +80,7 @@ SPLITS = (
     "v12_fresh",  # 96 more by the same author, blind once after the v11 round, tuned on since (dev)
     "v13_fresh",  # 96 by another blind author, blind once after the v12 round, tuned on since (dev)
     "v14_fresh",  # 96 by a third blind author, blind once after the v13 round, tuned on since (dev)
+    "v15_fresh",  # 96 by a fourth blind author, blind once after the v14 round, tuned on since (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -97,6 +99,7 @@ ROLE = {
     "v12_fresh": "v12 (blind once, now dev)",
     "v13_fresh": "v13 (blind once, now dev)",
     "v14_fresh": "v14 (blind once, now dev)",
+    "v15_fresh": "v15 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

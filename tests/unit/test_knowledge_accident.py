@@ -192,6 +192,9 @@ def test_garbage_and_oversized_input_do_not_crash(text: str) -> None:
         ("まつげパーマの薬剤で目がただれて、眼科に通って3か月たつのにまだ治らない", "long_course"),
         ("歯科で親知らずを抜かれてから舌のしびれが半年とれない", "long_course"),
         ("こたつの布団に火が移って、和室の天井まで焼けた", "fire"),
+        ("車中泊で七輪を使って、夫が朝起きなかった。病院で一酸化炭素て言われた", "co_poisoning"),
+        ("爆竹が手の中で破裂して、指が吹き飛んだ", "amputation"),
+        ("旅館の手すりが外れて父が頭を打った。まだ目ぇ覚まさへん", "unconscious"),
     ],
 )
 def test_new_phrasings_of_serious_events_are_flagged(text: str, rule: str) -> None:
@@ -246,6 +249,7 @@ def test_near_misses_go_to_review_and_say_why(text: str) -> None:
         "散歩中に段差で転んで足首を折り、全治2か月。それでジムを休会したいです",
         "歩いてたらバイクにぶつけられて骨折、リハビリ半年です。示談の進め方を知りたい",
         "グリルの中だけで燃えて、扉を閉めたら消えました",
+        "歩道で段差につまずいて膝を骨折し、入院しています。",
     ],
 )
 def test_questions_idioms_and_prevention_are_not_serious(text: str) -> None:
