@@ -215,6 +215,7 @@ class _Compiled:
     treatment: re.Pattern[str]
     short_treatment: re.Pattern[str]
     ongoing_treatment: re.Pattern[str]
+    not_reported: re.Pattern[str]
 
 
 def _alt(patterns: list[str]) -> re.Pattern[str]:
@@ -250,6 +251,7 @@ def _compiled(path: Path = RULES_PATH) -> _Compiled:
         treatment=re.compile(rules.treatment_context),
         short_treatment=_alt(rules.short_treatment_cues),
         ongoing_treatment=re.compile(rules.ongoing_treatment_cues),
+        not_reported=re.compile(rules.not_reported_cues),
     )
 
 
@@ -427,13 +429,7 @@ def _short_treatment(c: _Compiled, norm: str, views: list[str], treatment: bool)
     return short[0]
 
 
-NOT_REPORTED = re.compile(
-    r"(?:報告|通報|届け出|届出|連絡)(?:は|も)?(?:して(?:い)?な|していませ|しておらず|せず|できて(?:い)?な)"
-    r"|誰にも(?:言|話|相談|報告)(?:って|して)(?:い)?な"
-)
-
-
-def _second_opinion(result: Screening, norm: str) -> None:
+def _second_opinion(c: _Compiled, result: Screening, norm: str) -> None:
     """Let the shipped model move the text: unflagged but likely → 要確認, flagged but unlikely → 要確認."""
     model = accident_model.load_model()
     if model is None:
@@ -441,7 +437,7 @@ def _second_opinion(result: Screening, norm: str) -> None:
     p = result.probability = round(model.probability(norm), 3)
     serious = any(h.tier == "serious" for h in result.hits)
     # the duty to notify is exactly about what was never reported: the model does not overrule that
-    if serious and p < accident_model.DEMOTE_BELOW and not NOT_REPORTED.search(norm):
+    if serious and p < accident_model.DEMOTE_BELOW and not c.not_reported.search(norm):
         why = f"classifier second opinion p={p}: probably not serious, a counselor confirms"
         result.hits = [replace(h, tier="review", why=why) if h.tier == "serious" else h for h in result.hits]
     elif not serious and p >= accident_model.REVIEW_AT:
@@ -501,7 +497,7 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
             for h in result.hits
         ]
     if second_opinion:
-        _second_opinion(result, norm)
+        _second_opinion(c, result, norm)
     tiers = {h.tier for h in result.hits}
     result.tier = "serious" if "serious" in tiers else "review" if "review" in tiers else "none"
     return result

@@ -102,6 +102,8 @@ class AccidentRules(_Strict):
     ongoing_treatment_cues: str = "(?!x)x"
     short_treatment_rules: list[str] = []
     short_treatment_max_days: int = 21
+    # the message says the accident was not reported (報告していない): the model never demotes its flag
+    not_reported_cues: str = "(?!x)x"
     blockers: list[Blocker]
 
     @field_validator(
@@ -113,6 +115,7 @@ class AccidentRules(_Strict):
         "near_miss_unless",
         "treatment_context",
         "ongoing_treatment_cues",
+        "not_reported_cues",
     )
     @classmethod
     def _regex(cls, value: str) -> str:

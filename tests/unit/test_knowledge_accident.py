@@ -438,6 +438,7 @@ def test_prognosis_counts_only_in_a_treatment_context() -> None:
         ),
         (lambda d: d["blockers"][0].update(unless_in_message="(x"), r"unless_in_message: .*invalid regex"),
         (lambda d: d.update(treatment_context="治療("), r"treatment_context: .*invalid regex"),
+        (lambda d: d.update(not_reported_cues="報告("), r"not_reported_cues: .*invalid regex"),
         (lambda d: d["rules"][0].update(kind="poison"), r"rules\.0\.kind"),
     ],
 )
