@@ -32,7 +32,9 @@ round 0.925 / 0.88 (要確認 0.975, the same as before the round), then tuned o
 another blind author, same brief) blind once after the v12 round: 0.975 / 0.91 (要確認 1.00), then tuned on: DEV now.
 ``v14_fresh`` (96, 40 serious, a third blind author) blind once after the v13 round: 0.85 / 0.85 (要確認 1.00), then
 tuned on: DEV now. ``v15_fresh`` (96, 40 serious, a fourth) blind once after the v14 round: 0.925 / 0.95 (要確認 1.00),
-then tuned on: DEV now.
+then tuned on: DEV now. ``v16_fresh`` (96, 40 serious, a fifth blind author, phone memos and long messages) and
+``v17_fresh`` (96, 40 serious, a sixth, LINE style and products beyond heaters) blind once after the v15 round with
+rules + classifier: v16 0.95 / 0.83, v17 0.875 / 0.95 (要確認 1.00 on both), then tuned on: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -81,6 +83,8 @@ SPLITS = (
     "v13_fresh",  # 96 by another blind author, blind once after the v12 round, tuned on since (dev)
     "v14_fresh",  # 96 by a third blind author, blind once after the v13 round, tuned on since (dev)
     "v15_fresh",  # 96 by a fourth blind author, blind once after the v14 round, tuned on since (dev)
+    "v16_fresh",  # 96 by a fifth blind author, blind once after the v15 round, tuned on since (dev)
+    "v17_fresh",  # 96 by a sixth blind author, blind once after the v15 round, tuned on since (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -100,6 +104,8 @@ ROLE = {
     "v13_fresh": "v13 (blind once, now dev)",
     "v14_fresh": "v14 (blind once, now dev)",
     "v15_fresh": "v15 (blind once, now dev)",
+    "v16_fresh": "v16 (blind once, now dev)",
+    "v17_fresh": "v17 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

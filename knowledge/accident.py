@@ -87,14 +87,14 @@ PROGNOSIS = re.compile(
     rf"|(?:たった|経った|経過した|過ぎた)(?:今|いま)(?:でも|も)|(?:たって|経って)(?:いる|います)?のに)[^。\n]*"
     rf"|(?:生える|はえる|治る|なおる|戻る|もどる|終わる|おわる|良くなる|よくなる|回復する)まで(?:に|は|で)?"
     rf"[^。\n]{{0,4}}?({NUM})\s*{UNIT}"
-    # 入院しました。もう五週間になります: the time elapsed since, in a treatment context
-    rf"|^(?:もう|すでに|既に|あれから|それから)({NUM})\s*{UNIT}(?:目)?(?:に|が)?(?:なり|なる|なっ|たち|経ち|過ぎ|です|だ)"
+    # 入院しました。もう五週間になります / しびれとって、もう半年になる: the time elapsed since
+    rf"|(?:^|[、,]|(?<=[てで]))(?:もう|すでに|既に|あれから|それから)({NUM})\s*{UNIT}(?:目)?(?:に|が)?(?:なり|なる|なっ|たち|経ち|過ぎ|です|だ)"
     # 半年以上この状態です: a harm that has lasted N
     rf"|({NUM})\s*{UNIT}(?:以上|近く)?(?:も)?(?:この|その|同じ)(?:状態|まま)"
 )
 # a prognosis of something that is not a treatment (修理に2か月かかる, 返金まで半年)
 NOT_TREATMENT = re.compile(
-    r"修理|配送|届|納品|返金|工事|発送|交換|返事|回答|連絡|解約|契約|手続|審査|入荷|予約"
+    r"修理|配送|届|納品|返金|工事|発送|交換|返事|回答|連絡|解約|契約|手続|審査|入荷|予約|注文|申し?込|購入|待"
 )
 SUDACHI_MAX = 4000  # characters of a sentence given to Sudachi (its input limit is in bytes)
 _local = threading.local()
@@ -132,6 +132,8 @@ class Screening:
     hits: list[Hit] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     probability: float | None = None  # the second-opinion model's P(serious), when it ran
+    # suppress blockers that applied to some sentence (a sales topic, hearsay, already reported…)
+    blockers: list[str] = field(default_factory=list)
 
     def reasons(self, tier: str = "serious") -> list[str]:
         """Human-readable reasons for the hits of ``tier``: label, rule id and the words that fired."""
@@ -216,6 +218,7 @@ class _Compiled:
     short_treatment: re.Pattern[str]
     ongoing_treatment: re.Pattern[str]
     not_reported: re.Pattern[str]
+    denied: re.Pattern[str]
 
 
 def _alt(patterns: list[str]) -> re.Pattern[str]:
@@ -252,6 +255,7 @@ def _compiled(path: Path = RULES_PATH) -> _Compiled:
         short_treatment=_alt(rules.short_treatment_cues),
         ongoing_treatment=re.compile(rules.ongoing_treatment_cues),
         not_reported=re.compile(rules.not_reported_cues),
+        denied=re.compile(rules.denied_mentions),
     )
 
 
@@ -330,7 +334,7 @@ def _sentence_views(sentence: str) -> list[str]:
 
 
 def _blocks(
-    c: _Compiled, context: str, message_blockers: list[Blocker], whole: str
+    c: _Compiled, context: str, message_blockers: list[Blocker], affirmed: str
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Kinds cancelled (``suppress`` blockers) and kinds moved to review (``review`` blockers) in a sentence."""
     blocked: dict[str, str] = {}
@@ -340,7 +344,7 @@ def _blocks(
         if unless is not None and unless.search(context):
             continue
         unless_message = c.blocker_unless_message[b.id]
-        if unless_message is not None and unless_message.search(whole):
+        if unless_message is not None and unless_message.search(affirmed):
             continue
         if b.scope == "sentence":
             applies = bool(c.blockers[b.id].search(context))
@@ -399,9 +403,10 @@ def _judge_rule(
         result.hits.append(Hit(rule.id, rule.label, "review", tuple(review), sentence, why))
 
 
-def _short_courses(text: str) -> list[tuple[str, int]]:
+def _stated_periods(pattern: re.Pattern[str], text: str) -> list[tuple[str, int]]:
+    """(words, days) of each match of ``pattern`` (a number group, then a unit group) in ``text``."""
     out: list[tuple[str, int]] = []
-    for m in SHORT_COURSE.finditer(text):
+    for m in pattern.finditer(text):
         groups = [g for g in m.groups() if g is not None]
         days = _period(groups[0], groups[1])
         if days is not None:
@@ -417,7 +422,7 @@ def _short_treatment(c: _Compiled, norm: str, views: list[str], treatment: bool)
     """
     if any(d >= c.rules.duration_threshold_days for v in views for _, d in _durations(v, treatment)):
         return None
-    courses = {w: d for v in [norm, *views] for w, d in _short_courses(v)}
+    courses = {w: d for v in [norm, *views] for w, d in _stated_periods(SHORT_COURSE, v)}
     if any(d > c.rules.short_treatment_max_days for d in courses.values()):
         return None
     short = list(courses) + [m.group() for v in views for m in c.short_treatment.finditer(v)]
@@ -429,8 +434,15 @@ def _short_treatment(c: _Compiled, norm: str, views: list[str], treatment: bool)
     return short[0]
 
 
-def _second_opinion(c: _Compiled, result: Screening, norm: str) -> None:
-    """Let the shipped model move the text: unflagged but likely → 要確認, flagged but unlikely → 要確認."""
+def _second_opinion(c: _Compiled, result: Screening, norm: str, short_course: str | None) -> None:
+    """Let the shipped model move the text between tiers (see knowledge/accident_model.py).
+
+    Unflagged but very likely (``PROMOTE_AT``) → serious, naming the words that weighed most, unless the
+    message states a short course (全治10日, 1週間で退院して元気) or a suppress blocker applied (a sales topic, hearsay,
+    already reported: the text says it reports no new accident). A review blocker (no product involved,
+    work, traffic) does not stop it: the rules are unsure there and send it to a counselor anyway; unflagged but likely (``REVIEW_AT``) → 要確認;
+    flagged but unlikely (``DEMOTE_BELOW``) → 要確認, unless the message says it was never reported.
+    """
     model = accident_model.load_model()
     if model is None:
         return
@@ -440,6 +452,16 @@ def _second_opinion(c: _Compiled, result: Screening, norm: str) -> None:
     if serious and p < accident_model.DEMOTE_BELOW and not c.not_reported.search(norm):
         why = f"classifier second opinion p={p}: probably not serious, a counselor confirms"
         result.hits = [replace(h, tier="review", why=why) if h.tier == "serious" else h for h in result.hits]
+    elif not serious and p >= accident_model.PROMOTE_AT and not short_course and not result.blockers:
+        result.hits.append(
+            Hit(
+                "classifier",
+                "分類器の判定 (classifier: likely serious though no rule fired; a supervisor confirms)",
+                "serious",
+                tuple(model.evidence(norm)) or (f"p={p}",),
+                norm[:80],
+            )
+        )
     elif not serious and p >= accident_model.REVIEW_AT:
         result.hits.append(
             Hit(
@@ -467,12 +489,13 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
     sentences = [(sentence, _sentence_views(sentence)) for sentence in split_sentences(norm)]
     all_views = [v for _, views in sentences for v in views]
     whole = "\n".join([norm, *all_views])
+    affirmed = c.denied.sub("", whole)  # a product the message denies (不具合の申出はなし) is not named
     message_blockers = [
         b
         for b in c.rules.blockers
         if b.scope == "message"
         and c.blockers[b.id].search(norm)
-        and not ((u := c.blocker_unless_message[b.id]) is not None and u.search(whole))
+        and not ((u := c.blocker_unless_message[b.id]) is not None and u.search(affirmed))
     ]
     has_cause = any(c.cause.search(v) for v in all_views)
     # no cause given: only a message about a contract (解約, 返金…) moves 入院/手術/死亡 to review
@@ -482,7 +505,8 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
     pet_message = bool(c.pet.search(norm)) and not c.person.search(norm)
     for sentence, views in sentences:
         context = "\n".join(views)
-        blocked, demoted = _blocks(c, context, message_blockers, whole)
+        blocked, demoted = _blocks(c, context, message_blockers, affirmed)
+        result.blockers += [b for b in blocked.values() if b not in result.blockers]
         person_named = bool(c.person.search(context))
         pet_only = (bool(c.pet.search(context)) or pet_message) and not person_named
         ctx = _Context(blocked, demoted, person_named, pet_only, weak_cause, treatment)
@@ -497,7 +521,7 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
             for h in result.hits
         ]
     if second_opinion:
-        _second_opinion(c, result, norm)
+        _second_opinion(c, result, norm, short)
     tiers = {h.tier for h in result.hits}
     result.tier = "serious" if "serious" in tiers else "review" if "review" in tiers else "none"
     return result

@@ -1,8 +1,11 @@
 """Second opinion for the accident screener: a char n-gram logistic regression shipped as data.
 
-The rules (knowledge/accident.py) decide; this model only moves a text between tiers: a text the rules
-leave unflagged but the model scores ``p >= REVIEW_AT`` (0.35) goes to 要確認 (review), and a flag the model
-scores ``p < DEMOTE_BELOW`` goes to 要確認 too (a counselor confirms; it is never dropped). The weights
+The rules (knowledge/accident.py) decide first; this model moves a text between tiers: a text the rules
+leave unflagged but the model scores ``p >= PROMOTE_AT`` (0.7) is flagged serious with the n-grams that
+weighed most as its words (unless the message states a short course), one it scores ``p >= REVIEW_AT``
+(0.35) goes to 要確認 (review), and a flag the model scores ``p < DEMOTE_BELOW`` goes to 要確認 too (a
+counselor confirms; it is never dropped). PROMOTE_AT was chosen on a backtest: each blind set's first run
+(the rules and model of the day it arrived, v11–v15) with a model trained only on the sets before it. The weights
 live in knowledge/data/accident_model.json, written by bench/train_accident_model.py (scikit-learn,
 deterministic) from the DEV splits of bench/accident_quality.py; scoring here is plain Python (TF-IDF
 with sublinear tf and L2 norm, then the logistic function), so nothing is downloaded or installed at run
@@ -21,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "accident_model.json"
+PROMOTE_AT = 0.7  # rules say none or review, model this sure: flagged, the model named as the reason
 REVIEW_AT = 0.35  # rules say none or review, model this sure: 要確認 with the model as the reason
 DEMOTE_BELOW = 0.1  # rules flag it, model this unsure: 要確認 instead of the flag
 NGRAMS = (1, 2, 3)
@@ -49,6 +53,32 @@ class AccidentModel:
         norm = math.sqrt(sum(w * w for w in weights.values()))
         z = self.intercept + (sum(w * self.coef[g] for g, w in weights.items()) / norm if norm else 0.0)
         return 1.0 / (1.0 + math.exp(-z))
+
+    def evidence(self, text: str, limit: int = 3) -> list[str]:
+        """The stretches of ``text`` (NFKC, no spaces) whose n-grams push P(serious) up most, best first."""
+        t = "^" + _SPACES.sub("", unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()) + "$"
+        score = [0.0] * len(t)
+        for n in NGRAMS:
+            for i in range(len(t) - n + 1):
+                weight = self.coef.get(t[i : i + n], 0.0) * self.idf.get(t[i : i + n], 0.0)
+                for j in range(i, i + n):
+                    score[j] += weight / n
+        spans: list[tuple[float, str]] = []
+        i = 0
+        while i < len(t):  # maximal runs of characters whose share of the weights is positive
+            if score[i] <= 0:
+                i += 1
+                continue
+            j = i
+            while j < len(t) and score[j] > 0:
+                j += 1
+            word = t[i:j].strip("^$、。,.…!?！？ ")
+            if len(word) >= 3:
+                spans.append((sum(score[i:j]), word))
+            i = j
+        spans.sort(key=lambda s: -s[0])
+        # the runs that carry real weight: a quarter of the strongest at least
+        return [w for weight, w in spans[:limit] if weight >= spans[0][0] / 4]
 
 
 class AccidentModelError(ValueError):

@@ -104,6 +104,9 @@ class AccidentRules(_Strict):
     short_treatment_max_days: int = 21
     # the message says the accident was not reported (報告していない): the model never demotes its flag
     not_reported_cues: str = "(?!x)x"
+    # spans that deny something (設備の不具合の申出はなし, ジムでの事故ではない): removed before a blocker's
+    # ``unless_in_message`` is matched, so a product the message denies does not count as named
+    denied_mentions: str = "(?!x)x"
     blockers: list[Blocker]
 
     @field_validator(
@@ -116,6 +119,7 @@ class AccidentRules(_Strict):
         "treatment_context",
         "ongoing_treatment_cues",
         "not_reported_cues",
+        "denied_mentions",
     )
     @classmethod
     def _regex(cls, value: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from knowledge.accident import detect_possible_accident, detect_serious_accident, screen
 from knowledge.accident_model import (
     MODEL_PATH,
+    PROMOTE_AT,
     REVIEW_AT,
     AccidentModelError,
     char_ngrams,
@@ -32,6 +33,42 @@ def test_a_message_the_rules_miss_reaches_review_through_the_classifier() -> Non
     assert result.tier == "review" and result.probability is not None and result.probability >= REVIEW_AT
     reasons = detect_possible_accident(text)
     assert any("[rule classifier]" in r and "p=" in r for r in reasons), reasons
+
+
+def test_a_message_the_rules_miss_but_the_classifier_is_sure_of_is_flagged_with_its_words() -> None:
+    text = "ベランダの手すりがぐらついていて、子どもが落ちて救急車で運ばれました"
+    assert screen(text, second_opinion=False).tier != "serious"
+    result = screen(text)
+    assert result.tier == "serious" and result.probability is not None and result.probability >= PROMOTE_AT
+    (hit,) = [h for h in result.hits if h.tier == "serious"]
+    assert hit.rule == "classifier" and hit.words and all(w in text for w in hit.words), hit
+    assert any("[rule classifier]" in r for r in detect_serious_accident(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a short course stated: the rules' reading stands
+        "マッサージ店で首を強く押されて救急車で運ばれました。治療は1回で終わりました",
+        "電動自転車のバッテリーが破裂して息子が救急車で運ばれました。全治2週間と言われました",
+        # hearsay (a suppress blocker): no new accident is reported
+        "マンションのベランダの手すりがぐらついて子どもが落ちて救急車で運ばれたらしいと近所の人から聞いた",
+    ],
+)
+def test_the_classifier_does_not_flag_over_a_stated_short_course_or_hearsay(text: str) -> None:
+    result = screen(text)
+    assert result.probability is not None and result.probability >= PROMOTE_AT
+    assert result.tier == "review" and detect_serious_accident(text) == [], result
+
+
+def test_evidence_names_stretches_of_the_text() -> None:
+    model = load_model()
+    assert model is not None
+    words = model.evidence("電動自転車のバッテリーが破裂して、息子が救急車で運ばれました")
+    assert 1 <= len(words) <= 3 and all(
+        len(w) >= 3 and w in "電動自転車のバッテリーが破裂して、息子が救急車で運ばれました" for w in words
+    )
+    assert model.evidence("") == [] and model.evidence("😀" * 5000) == []
 
 
 def test_a_flag_the_classifier_finds_unlikely_goes_to_review_and_says_so() -> None:

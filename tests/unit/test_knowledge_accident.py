@@ -452,3 +452,70 @@ def test_v6_rule_fields_are_validated(mutate: Callable[[dict], object], message:
 def test_hearsay_with_the_own_family_harmed_is_still_serious() -> None:
     text = "ニュースでやってたこんにゃくゼリー、うちの孫も食べて救急車で運ばれて入院したんです"
     assert screen(text).tier == "serious", screen(text)
+
+
+# v16/v17 round: wordings written for these tests (not copied from the sets); each fails on the rules
+# before the round
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("草刈り機の刃で父の薬指の先っぽがとれてしまいました", "amputation"),
+        ("ベビーベッドの柵のすき間に首が挟まって、気づいたら息してなくて救急車を呼びました", "unconscious"),
+        ("電動自転車のバッテリーが破裂して、息子が救急車で運ばれました。まだ目を覚ましません", "unconscious"),
+        ("祖母が介護ベッドの柵に首を挟まれて、先週お葬式を出しました", "death"),
+        ("ヨガ教室でインストラクターに無理に押されて腰を痛め、仕事を休んで3か月になります", "long_course"),
+        # the time elapsed, said after a comma (しびれてて、もう4か月になります)
+        ("糸リフトの施術のあと、ほおがずっとしびれてて、もう4か月になります", "duration_30"),
+        (
+            "整体で首をひねられてから足に力が入らず、いまも整形外科に通ってるけど杖なしでは歩けない",
+            "disability",
+        ),
+        ("生焼けの鶏肉を食べたあとにギラン・バレー症候群と診断されました", "severe_injury"),
+        ("こたつで寝ていた祖父が低温やけどで、皮膚の移植が必要と言われました", "surgery"),
+    ],
+)
+def test_v16_serious_phrasings_are_flagged_by_the_rules(text: str, rule: str) -> None:
+    result = screen(text, second_opinion=False)
+    assert result.tier == "serious" and rule in {h.rule for h in result.hits if h.tier == "serious"}, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一酸化炭素中毒に注意って回覧板が回ってきたけど、うちの給湯器は大丈夫?",
+        # an impostor's threat in a sales pitch (調査だって来た…契約させられました)
+        "水道局の調査だって来た人に「このままだと死亡事故になる」と言われて、浄水器を契約させられました",
+    ],
+)
+def test_v16_warnings_and_pitches_are_not_flagged(text: str) -> None:
+    assert screen(text).tier == "none", screen(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # a product the message denies does not count as named: the no-product blocker still applies
+        (
+            "父が自宅の廊下で転んで骨折し入院しました。段差や手すりの不具合の話はありません。入院中の新聞を解約したい",
+            "no_product",
+        ),
+        # the length of an admission for an illness is no accident's treatment period
+        (
+            "母が肺炎で入院して2か月になります。入院中に届いた健康食品の定期購入を止めたい",
+            "unrelated_illness",
+        ),
+        # a scar that may stay after two weeks' treatment: a counselor checks
+        ("低温やけどで水ぶくれになり、皮膚科で2週間治療しました。あとが残りそうで心配です", "near miss"),
+    ],
+)
+def test_v16_uncertain_cases_go_to_review_naming_why(text: str, why: str) -> None:
+    result = screen(text)
+    assert result.tier == "review", result
+    assert any(why in h.why for h in result.hits), result
+
+
+def test_denied_mentions_are_validated() -> None:
+    data = _rules_json()
+    data["denied_mentions"] = "(はなし"
+    with pytest.raises(AccidentRulesError, match=r"denied_mentions: .*invalid regex"):
+        parse_rules(json.dumps(data))
