@@ -11,9 +11,9 @@ on the frozen splits (and --extra), alone and combined with the rules alone
 * ``clf``: the classifier alone (serious when p >= 0.5);
 * ``rules+clf review``: a second opinion that raises 要確認 when the rules say none and p >= REVIEW_AT (0.35)
   (can only add review-tier rows: flag-tier figures stay those of the rules);
-* ``rules-clf demote``: a flag the classifier calls unlikely (p < 0.1) moves to 要確認 (flag precision up,
-  flag recall at risk);
-* ``rules+clf (shipped)``: both, as knowledge/accident.py applies the shipped model.
+* ``rules+clf promote``: a text the rules do not flag is flagged when p >= PROMOTE_AT (0.7), without the
+  shipped guards (no promotion over a stated short course or a suppress blocker);
+* ``rules+clf (shipped)``: both, as knowledge/accident.py applies the shipped model (the guards aside).
 
 Prints one line per variant and split, writes bench/results/accident_classifier.json. The classifier is
 shipped only if a variant beats the rules on both frozen splits; the figures say whether it did.
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from accident_quality import DATA, FROZEN, SPLITS, read_jsonl  # noqa: E402
 
 from knowledge.accident import screen  # noqa: E402
-from knowledge.accident_model import DEMOTE_BELOW, REVIEW_AT, char_ngrams  # noqa: E402
+from knowledge.accident_model import PROMOTE_AT, REVIEW_AT, char_ngrams  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "accident_classifier.json"
 
@@ -95,15 +95,13 @@ def main() -> int:
                 flag,
                 [r or (not f and p >= REVIEW_AT) for f, r, p in zip(flag, review, prob, strict=True)],
             ),
-            "rules-clf demote": _figures(
-                gold,
-                [f and p >= DEMOTE_BELOW for f, p in zip(flag, prob, strict=True)],
-                [r or (f and p < DEMOTE_BELOW) for f, r, p in zip(flag, review, prob, strict=True)],
+            "rules+clf promote": _figures(
+                gold, [f or p >= PROMOTE_AT for f, p in zip(flag, prob, strict=True)], review
             ),
             "rules+clf (shipped)": _figures(
                 gold,
-                [f and p >= DEMOTE_BELOW for f, p in zip(flag, prob, strict=True)],
-                [r or p >= REVIEW_AT or f for f, r, p in zip(flag, review, prob, strict=True)],
+                [f or p >= PROMOTE_AT for f, p in zip(flag, prob, strict=True)],
+                [r or p >= REVIEW_AT for r, p in zip(review, prob, strict=True)],
             ),
         }
         results[split] = variants

@@ -43,12 +43,12 @@ SCREEN = """
 import json, sys
 from knowledge import accident
 rows = json.loads(sys.stdin.read())
-print(json.dumps([accident.screen(t).tier for t in rows]))
+print(json.dumps([[accident.screen(t).tier, accident.screen(t, second_opinion=False).tier] for t in rows]))
 """
 
 
-def first_run_tiers(commit: str, texts: list[str]) -> list[str]:
-    """The tiers the rules and model at ``commit``'s parent gave ``texts``."""
+def first_run_tiers(commit: str, texts: list[str]) -> list[tuple[str, str]]:
+    """The tiers the rules and model at ``commit``'s parent gave ``texts``: (with the model, rules alone)."""
     with tempfile.TemporaryDirectory() as tmp:
         archive = subprocess.run(
             ["git", "-C", str(ROOT), "archive", f"{commit}^", "knowledge", "config", "crm", "channels"],
@@ -65,8 +65,7 @@ def first_run_tiers(commit: str, texts: list[str]) -> list[str]:
             capture_output=True,
             text=True,
         ).stdout
-    tiers: list[str] = json.loads(out)
-    return tiers
+    return [(with_model, alone) for with_model, alone in json.loads(out)]
 
 
 def model_before(split: str) -> Any:
@@ -94,14 +93,18 @@ def main() -> int:
         print("scikit-learn is not installed: .venv/bin/pip install scikit-learn", file=sys.stderr)
         return 2
     pooled: list[tuple[bool, bool, float]] = []  # (gold serious, flagged by the first run, p)
+    rules_flags: list[
+        tuple[bool, float]
+    ] = []  # (gold serious, p) of each text the first run's rules alone flagged
     for split, commit in ROUNDS.items():
         rows = read_jsonl(DATA / f"accident_{split}.jsonl")
         texts = [r["text"] for r in rows]
         tiers = first_run_tiers(commit, texts)
         probs = model_before("v11_fresh" if split == "v12_fresh" else split).predict_proba(texts)[:, 1]
-        pooled += [
-            (r["label"] == "serious", t == "serious", float(p))
-            for r, t, p in zip(rows, tiers, probs, strict=True)
+        gold = [r["label"] == "serious" for r in rows]
+        pooled += [(g, t == "serious", float(p)) for g, (t, _), p in zip(gold, tiers, probs, strict=True)]
+        rules_flags += [
+            (g, float(p)) for g, (_, t), p in zip(gold, tiers, probs, strict=True) if t == "serious"
         ]
         print(f"{split}: first run with {commit}^ scored")
     serious = sum(g for g, _, _ in pooled)
@@ -114,6 +117,15 @@ def main() -> int:
 
     result = {"rows": len(pooled), "serious": serious, "rules_first_run": figures(None)}
     result |= {f"promote_at_{t}": figures(t) for t in THRESHOLDS}
+    # the other direction: a rules flag the model scores under d goes to 要確認 (DEMOTE_BELOW)
+    result |= {
+        f"demote_below_{d}": {
+            "serious_demoted": sum(g and p < d for g, p in rules_flags),
+            "false_flags_demoted": sum(not g and p < d for g, p in rules_flags),
+            "rules_flags": len(rules_flags),
+        }
+        for d in (0.05, 0.1, 0.2)
+    }
     for key, value in result.items():
         print(f"{key:>20}: {value}")
     OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -24,9 +24,9 @@ from accident_quality import DATA, FROZEN, SPLITS, read_jsonl  # noqa: E402
 
 from knowledge.accident_model import MODEL_PATH, char_ngrams, parse_model  # noqa: E402
 
-# Dev for the rules, not for the model: trained with v15 too, the model put a gym fracture the rules flag
-# (ジムで転倒して手首を骨折) at p 0.091, under DEMOTE_BELOW, moving a real serious case to 要確認.
-NOT_TRAINED = ("v15_fresh",)
+# Dev splits the model is not trained on (none now: v15 was left out while the model could demote a flag,
+# since trained with it the model put a gym fracture the rules flag at p 0.091)
+NOT_TRAINED: tuple[str, ...] = ()
 
 
 def build() -> tuple[str, list[str], list[float]]:

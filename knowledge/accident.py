@@ -20,8 +20,8 @@ knowledge/data/accident_rules.json (validated at load, see knowledge/accident_ru
   (労災), flames put out without the fire brigade, a past accident as background, no injury stated);
   a blocker's ``unless_in_message`` keeps it from applying when the message names a product or a victim
   of the consumer's own family;
-* a second opinion (knowledge/accident_model.py, a char n-gram logistic regression shipped as data) moves
-  an unflagged text it finds likely to review, and a flag it finds unlikely to review (never dropped).
+* a second opinion (knowledge/accident_model.py, a char n-gram logistic regression shipped as data) flags
+  an unflagged text it is sure of and moves one it finds likely to review; it never demotes a flag.
 
 Tiers: ``serious`` (flag the ticket and alert), ``review`` (要確認: possibly serious or a possible
 消費者事故等 — smoke, scorching, a minor injury, a serious signal demoted by a near-miss cue, a missing cause
@@ -75,8 +75,8 @@ SHORT_COURSE = re.compile(
     rf"(?:全治|加療|治療期間|治療(?:に|は|が))[^。\n]{{0,6}}?({NUM})\s*{UNIT}"
     rf"|({NUM})\s*{UNIT}(?:ほど|くらい|ぐらい|程度)?で(?:良く|よく|治|なお|回復|完治|元に|普通に)"
     # an admission of N, then recovered (1週間で退院して元気, 3日入院しました。今は元気です)
-    rf"|({NUM})\s*{UNIT}(?:ほど|くらい|ぐらい|程度|間)?(?:で)?(?:退院|入院)[^\n]{{0,24}}?"
-    rf"(?:普通に|元気|問題な|完治|治り|治っ|良くな|よくな|回復し)"
+    rf"|({NUM})\s*{UNIT}(?:ほど|くらい|ぐらい|程度|間)?(?:だけ)?[ねよ、]*(?:で)?(?:退院|入院)[^\n]{{0,24}}?"
+    rf"(?:普通に|元気|問題な|完治|治り|治っ|良くな|よくな|回復し|(?:数値|値|体調)(?:も|が)?(?:戻|もど)っ)"
 )
 # a prognosis: 半年かかる, 三か月たっても治らない, 生えるまで半年; counted only in a treatment context
 PROGNOSIS = re.compile(
@@ -99,7 +99,8 @@ NOT_TREATMENT = re.compile(
 SUDACHI_MAX = 4000  # characters of a sentence given to Sudachi (its input limit is in bytes)
 _local = threading.local()
 SPACES = re.compile(r"\s+")
-SENTENCE_END = re.compile(r"[。．！？!?\n]+|[\U0001F000-\U0001FAFF\u2600-\u27BF]+")
+# 「火事？って思って」 is one sentence: a question quoted as a thought does not end it
+SENTENCE_END = re.compile(r"[。．！？!?\n]+(?!って|と(?:思|おも))|[\U0001F000-\U0001FAFF\u2600-\u27BF]+")
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,6 @@ class _Compiled:
     treatment: re.Pattern[str]
     short_treatment: re.Pattern[str]
     ongoing_treatment: re.Pattern[str]
-    not_reported: re.Pattern[str]
     denied: re.Pattern[str]
 
 
@@ -254,7 +254,6 @@ def _compiled(path: Path = RULES_PATH) -> _Compiled:
         treatment=re.compile(rules.treatment_context),
         short_treatment=_alt(rules.short_treatment_cues),
         ongoing_treatment=re.compile(rules.ongoing_treatment_cues),
-        not_reported=re.compile(rules.not_reported_cues),
         denied=re.compile(rules.denied_mentions),
     )
 
@@ -267,7 +266,8 @@ def split_sentences(text: str) -> list[str]:
 def noun_normalized(sentence: str) -> str:
     """The sentence with each noun replaced by its Sudachi normalized form (にゅういん→入院, ケガ→怪我).
 
-    Verbs and endings keep their surface, so the conjugation-aware patterns and negations still apply.
+    Verbs and endings keep their surface, so the conjugation-aware patterns and negations still apply;
+    so do kana nouns of one or two characters (the dialect negation へん is not 変).
     """
     tok = getattr(_local, "tokenizer", None)
     if tok is None:
@@ -275,7 +275,9 @@ def noun_normalized(sentence: str) -> str:
     out: list[str] = []
     for m in tok.tokenize(sentence[:SUDACHI_MAX]):
         norm = m.normalized_form()
-        out.append(norm if m.part_of_speech()[0] == "名詞" and norm else m.surface())
+        surface = m.surface()
+        short_kana = len(surface) <= 2 and all("\u3041" <= ch <= "\u309f" for ch in surface)
+        out.append(norm if m.part_of_speech()[0] == "名詞" and norm and not short_kana else surface)
     return "".join(out) + sentence[SUDACHI_MAX:]
 
 
@@ -434,25 +436,22 @@ def _short_treatment(c: _Compiled, norm: str, views: list[str], treatment: bool)
     return short[0]
 
 
-def _second_opinion(c: _Compiled, result: Screening, norm: str, short_course: str | None) -> None:
-    """Let the shipped model move the text between tiers (see knowledge/accident_model.py).
+def _second_opinion(result: Screening, norm: str, short_course: str | None) -> None:
+    """Let the shipped model raise an unflagged text (see knowledge/accident_model.py); it never demotes a flag.
 
-    Unflagged but very likely (``PROMOTE_AT``) → serious, naming the words that weighed most, unless the
-    message states a short course (全治10日, 1週間で退院して元気) or a suppress blocker applied (a sales topic, hearsay,
-    already reported: the text says it reports no new accident). A review blocker (no product involved,
-    work, traffic) does not stop it: the rules are unsure there and send it to a counselor anyway; unflagged but likely (``REVIEW_AT``) → 要確認;
-    flagged but unlikely (``DEMOTE_BELOW``) → 要確認, unless the message says it was never reported.
+    Very likely (``PROMOTE_AT``) → serious, naming the words that weighed most, unless the message states a
+    short course (全治10日, 1週間で退院して元気) or a suppress blocker applied (a sales topic, hearsay, already
+    reported: the text says it reports no new accident). A review blocker (no product involved, work,
+    traffic) does not stop it: the rules are unsure there and send it to a counselor anyway. Likely
+    (``REVIEW_AT``) → 要確認.
     """
     model = accident_model.load_model()
     if model is None:
         return
     p = result.probability = round(model.probability(norm), 3)
-    serious = any(h.tier == "serious" for h in result.hits)
-    # the duty to notify is exactly about what was never reported: the model does not overrule that
-    if serious and p < accident_model.DEMOTE_BELOW and not c.not_reported.search(norm):
-        why = f"classifier second opinion p={p}: probably not serious, a counselor confirms"
-        result.hits = [replace(h, tier="review", why=why) if h.tier == "serious" else h for h in result.hits]
-    elif not serious and p >= accident_model.PROMOTE_AT and not short_course and not result.blockers:
+    if any(h.tier == "serious" for h in result.hits):
+        return
+    if p >= accident_model.PROMOTE_AT and not short_course and not result.blockers:
         result.hits.append(
             Hit(
                 "classifier",
@@ -462,7 +461,7 @@ def _second_opinion(c: _Compiled, result: Screening, norm: str, short_course: st
                 norm[:80],
             )
         )
-    elif not serious and p >= accident_model.REVIEW_AT:
+    elif p >= accident_model.REVIEW_AT:
         result.hits.append(
             Hit(
                 "classifier",
@@ -489,7 +488,17 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
     sentences = [(sentence, _sentence_views(sentence)) for sentence in split_sentences(norm)]
     all_views = [v for _, views in sentences for v in views]
     whole = "\n".join([norm, *all_views])
-    affirmed = c.denied.sub("", whole)  # a product the message denies (不具合の申出はなし) is not named
+    # the products the message names: not those it denies (不具合の申出はなし) nor those a seller pitches
+    hiding = [b for b in c.rules.blockers if b.hides_products]
+    affirmed = c.denied.sub(
+        "",
+        "\n".join(
+            v
+            for _, views in sentences
+            if not any(c.blockers[b.id].search("\n".join(views)) for b in hiding)
+            for v in views
+        ),
+    )
     message_blockers = [
         b
         for b in c.rules.blockers
@@ -497,7 +506,7 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
         and c.blockers[b.id].search(norm)
         and not ((u := c.blocker_unless_message[b.id]) is not None and u.search(affirmed))
     ]
-    has_cause = any(c.cause.search(v) for v in all_views)
+    has_cause = any(c.cause.search(c.denied.sub("", v)) for v in all_views)  # 事故ではありません: no cause
     # no cause given: only a message about a contract (解約, 返金…) moves 入院/手術/死亡 to review
     weak_cause = not has_cause and bool(c.contract.search(norm))
     treatment = bool(c.treatment.search(whole))
@@ -521,7 +530,7 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
             for h in result.hits
         ]
     if second_opinion:
-        _second_opinion(c, result, norm, short)
+        _second_opinion(result, norm, short)
     tiers = {h.tier for h in result.hits}
     result.tier = "serious" if "serious" in tiers else "review" if "review" in tiers else "none"
     return result

@@ -62,6 +62,9 @@ class Blocker(_Strict):
     unless: str | None = None  # the blocker does not apply to a sentence this matches
     unless_in_message: str | None = None  # ... nor anywhere in a message this matches (a product named)
     effect: Literal["suppress", "review"] = "suppress"
+    # a product named in a sentence this blocker matches (a sales pitch for 健康器具) does not count as named
+    # for the other blockers' ``unless_in_message``
+    hides_products: bool = False
 
     @field_validator("patterns")
     @classmethod
@@ -102,8 +105,6 @@ class AccidentRules(_Strict):
     ongoing_treatment_cues: str = "(?!x)x"
     short_treatment_rules: list[str] = []
     short_treatment_max_days: int = 21
-    # the message says the accident was not reported (報告していない): the model never demotes its flag
-    not_reported_cues: str = "(?!x)x"
     # spans that deny something (設備の不具合の申出はなし, ジムでの事故ではない): removed before a blocker's
     # ``unless_in_message`` is matched, so a product the message denies does not count as named
     denied_mentions: str = "(?!x)x"
@@ -118,7 +119,6 @@ class AccidentRules(_Strict):
         "near_miss_unless",
         "treatment_context",
         "ongoing_treatment_cues",
-        "not_reported_cues",
         "denied_mentions",
     )
     @classmethod

@@ -438,7 +438,6 @@ def test_prognosis_counts_only_in_a_treatment_context() -> None:
         ),
         (lambda d: d["blockers"][0].update(unless_in_message="(x"), r"unless_in_message: .*invalid regex"),
         (lambda d: d.update(treatment_context="治療("), r"treatment_context: .*invalid regex"),
-        (lambda d: d.update(not_reported_cues="報告("), r"not_reported_cues: .*invalid regex"),
         (lambda d: d["rules"][0].update(kind="poison"), r"rules\.0\.kind"),
     ],
 )
@@ -504,8 +503,6 @@ def test_v16_warnings_and_pitches_are_not_flagged(text: str) -> None:
             "母が肺炎で入院して2か月になります。入院中に届いた健康食品の定期購入を止めたい",
             "unrelated_illness",
         ),
-        # a scar that may stay after two weeks' treatment: a counselor checks
-        ("低温やけどで水ぶくれになり、皮膚科で2週間治療しました。あとが残りそうで心配です", "near miss"),
     ],
 )
 def test_v16_uncertain_cases_go_to_review_naming_why(text: str, why: str) -> None:
@@ -519,3 +516,47 @@ def test_denied_mentions_are_validated() -> None:
     data["denied_mentions"] = "(はなし"
     with pytest.raises(AccidentRulesError, match=r"denied_mentions: .*invalid regex"):
         parse_rules(json.dumps(data))
+
+
+# v18/v19 round: fresh wordings; each fails on the rules before the round
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a third party's report of a product-caused accident is still one the center must notify
+        "隣の家でこたつが原因とみられる火事があって、おじいさんが亡くなりました。うちにも同じこたつがあります",
+    ],
+)
+def test_v18_serious_reports_are_flagged(text: str) -> None:
+    assert screen(text).tier == "serious", screen(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "病院に入院してたの知ってる業者から健康食品の電話が来るんです。個人情報どうなってるの",
+        "スマホを充電したまま寝たら火事になったりするの?",
+        "ケガした時の入院費が出る共済に入ろうか迷ってます",
+        "警報器をつけないと火事の時大変ですよって業者に言われた",
+    ],
+)
+def test_v18_questions_pitches_and_privacy_complaints_are_not_accidents(text: str) -> None:
+    assert screen(text).tier == "none", screen(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a scar is not a 府令第5条 disability: with a short treatment it is 要確認
+        "ガラスのコップが割れて手のひらを5針縫いました。抜糸は1週間後、傷あとが残るかもと言われています",
+        # a fall in a field: no product; the 健康器具 is what a seller pitched, not what hurt her
+        "畑で転んで手首を骨折しました。そのあと訪問販売で健康器具を買わされそうになりました",
+        "鍋の焦げで台所に煙が出たけど火は出ねがった",
+        "タコ足配線でコンセントから火花が出ました。火事にはならず、けがもありません",
+        # a question quoted as a thought (火事?って思った) is no fire
+        "ケーキの火のついたろうそくが倒れて、え、火事?って思ったけどすぐ消えて、テーブルクロスが少し焦げただけ",
+        "夫が使ったサプリで肝臓の数値が悪くなり、2日だけ入院しました。今は数値も戻っています",
+    ],
+)
+def test_v18_minor_and_out_of_scope_cases_go_to_review(text: str) -> None:
+    result = screen(text)
+    assert result.tier == "review" and detect_serious_accident(text) == [], result
