@@ -63,7 +63,7 @@ def draft_report(session: Session, *, ticket: Ticket, author: User) -> AccidentR
         circumstances=ticket.summary or text[:4000],
         product=ticket.product_category or "",
         detection_reasons=detect_serious_accident(text)
-        or detect_serious_accident(_notes_text(session, ticket)),
+        or detect_serious_accident(notes_text(session, ticket)),
         created_by=author.id,
     )
     session.add(report)
@@ -189,7 +189,7 @@ def flag_if_serious(session: Session, ticket: Ticket, text: str) -> list[str]:
     return reasons
 
 
-def _notes_text(session: Session, ticket: Ticket) -> str:
+def notes_text(session: Session, ticket: Ticket) -> str:
     """The counselors' notes on the ticket (a call's 重大事故等 is often only in the note typed after it)."""
     from crm.models import Note
 

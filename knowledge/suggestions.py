@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from config.clock import jst_date, today_jst
+from crm.accidents import notes_text
 from crm.models import Direction, Message, Ticket
 from knowledge import categories, semantic, service
 from knowledge.accident import detect_possible_accident, detect_serious_accident
@@ -55,11 +56,17 @@ def suggest_for_ticket(
                 cooling["notes"] = (note, *cooling["notes"])
         except UnknownSalesType:
             cooling = None
+    # a call's 重大事故等 is often only in the note typed after it: the notes are screened on their own,
+    # as the notification draft (crm/accidents.py) and the note hook do
+    notes = notes_text(session, ticket)
+    serious = detect_serious_accident(text) or detect_serious_accident(notes)
     return TicketSuggestions(
         categories=labels,
         cooling_off=cooling,
-        serious_accident_reasons=detect_serious_accident(text),
-        possible_accident_reasons=detect_possible_accident(text),
+        serious_accident_reasons=serious,
+        possible_accident_reasons=[]
+        if serious
+        else detect_possible_accident(text) or detect_possible_accident(notes),
     )
 
 

@@ -205,3 +205,19 @@ def test_a_possible_accident_asks_the_counselor_to_confirm_and_a_draft_flags_it(
     draft = client.post(f"/api/tickets/{t.ticket_id}/accident-reports", headers=sato)
     assert draft.status_code in (200, 201), draft.text
     assert client.get(f"/api/tickets/{t.ticket_id}", headers=sato).json()["serious_accident"] is True
+
+
+def test_an_accident_told_only_in_a_counselor_note_shows_its_reasons(client: TestClient, db: Session) -> None:
+    """The call was about a refund; the 重大事故等 is only in the note typed after it."""
+    c = _setup(db)
+    sato = login(client, "sato")
+    t = receive(db, c["tokyo"], "通販で買った電気ケトルを返品したいです", sender="U8")
+    db.commit()
+    before = client.get(f"/api/tickets/{t.ticket_id}/suggestions", headers=sato).json()
+    assert before["serious_accident_reasons"] == []
+    note = {"body": "聴取: ケトルの底から出火し、台所の壁まで燃えた。消防が来たとのこと。"}
+    assert client.post(f"/api/tickets/{t.ticket_id}/notes", headers=sato, json=note).status_code in (200, 201)
+    body = client.get(f"/api/tickets/{t.ticket_id}/suggestions", headers=sato).json()
+    assert any("[rule fire]" in r for r in body["serious_accident_reasons"]), body
+    assert body["possible_accident_reasons"] == []
+    assert client.get(f"/api/tickets/{t.ticket_id}", headers=sato).json()["serious_accident"] is True
