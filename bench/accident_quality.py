@@ -37,7 +37,9 @@ then tuned on: DEV now. ``v16_fresh`` (96, 40 serious, a fifth blind author, pho
 rules + classifier: v16 0.95 / 0.83, v17 0.875 / 0.95 (要確認 1.00 on both), then tuned on: DEV now.
 ``v18_fresh`` (96, 40 serious, e-mails and elderly callers) and ``v19_fresh`` (96, 40 serious, children, the elderly
 and services, third-party reports) blind once after the v16/v17 round with the classifier's promotion: v18 0.975 / 0.89,
-v19 0.975 / 0.975 (要確認 1.00 on both), then tuned on: DEV now.
+v19 0.975 / 0.975 (要確認 1.00 on both), then tuned on: DEV now. ``v20_fresh`` (96, 40 serious, counselor notes and 188
+phone summaries) and ``v21_fresh`` (96, 40 serious, multi-message LINE threads and corrected e-mails) blind once after
+the v18/v19 round: v20 1.00 / 0.87, v21 1.00 / 0.83 (要確認 1.00 on both), then tuned on: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -90,6 +92,8 @@ SPLITS = (
     "v17_fresh",  # 96 by a sixth blind author, blind once after the v15 round, tuned on since (dev)
     "v18_fresh",  # 96 by a seventh blind author, blind once after the v16/v17 round, tuned on since (dev)
     "v19_fresh",  # 96 by an eighth blind author, blind once after the v16/v17 round, tuned on since (dev)
+    "v20_fresh",  # 96 by a ninth blind author (counselor notes), blind once after the v18/v19 round (dev)
+    "v21_fresh",  # 96 by a tenth blind author (LINE threads), blind once after the v18/v19 round (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -113,6 +117,8 @@ ROLE = {
     "v17_fresh": "v17 (blind once, now dev)",
     "v18_fresh": "v18 (blind once, now dev)",
     "v19_fresh": "v19 (blind once, now dev)",
+    "v20_fresh": "v20 (blind once, now dev)",
+    "v21_fresh": "v21 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

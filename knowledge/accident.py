@@ -133,7 +133,8 @@ class Screening:
     hits: list[Hit] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     probability: float | None = None  # the second-opinion model's P(serious), when it ran
-    # suppress blockers that applied to some sentence (a sales topic, hearsay, already reported…)
+    # blockers that applied to some sentence and keep the classifier from flagging: every suppress blocker
+    # (a sales topic, hearsay, already reported…) and a review blocker with ``stops_promotion``
     blockers: list[str] = field(default_factory=list)
 
     def reasons(self, tier: str = "serious") -> list[str]:
@@ -206,6 +207,7 @@ class _Compiled:
     near_miss_unless: re.Pattern[str]
     event_negation: re.Pattern[str]
     event_hedge: re.Pattern[str]
+    hedge: re.Pattern[str]
     person: re.Pattern[str]
     pet: re.Pattern[str]
     cause: re.Pattern[str]
@@ -219,6 +221,7 @@ class _Compiled:
     short_treatment: re.Pattern[str]
     ongoing_treatment: re.Pattern[str]
     denied: re.Pattern[str]
+    stops_promotion: frozenset[str]
 
 
 def _alt(patterns: list[str]) -> re.Pattern[str]:
@@ -237,6 +240,7 @@ def _compiled(path: Path = RULES_PATH) -> _Compiled:
         near_miss_unless=re.compile(rules.near_miss_unless),
         event_negation=_alt(rules.event_negations),
         event_hedge=_alt(rules.event_hedges),
+        hedge=_alt(rules.hedges),
         person=re.compile(rules.person_cues),
         pet=re.compile(rules.pet_cues),
         cause=re.compile(rules.cause_cues),
@@ -255,6 +259,7 @@ def _compiled(path: Path = RULES_PATH) -> _Compiled:
         short_treatment=_alt(rules.short_treatment_cues),
         ongoing_treatment=re.compile(rules.ongoing_treatment_cues),
         denied=re.compile(rules.denied_mentions),
+        stops_promotion=frozenset(b.id for b in rules.blockers if b.stops_promotion),
     )
 
 
@@ -304,6 +309,9 @@ def _clause_head(c: _Compiled, sentence: str, start: int) -> str:
 
 
 def _near_miss(c: _Compiled, sentence: str, span: tuple[int, int], kind: str) -> str | None:
+    hedge = c.hedge.search(_clause_tail(c, sentence, span[1]))
+    if hedge:  # 骨折してるかも、今病院: still a guess, whatever the sentence says of hospitals
+        return f"hedged 「{hedge.group()}」"
     if c.near_miss_unless.search(sentence):  # 中毒になりかけて病院に運ばれた: the harm happened
         return None
     tail = _clause_tail(c, sentence, span[1])
@@ -440,9 +448,10 @@ def _second_opinion(result: Screening, norm: str, short_course: str | None) -> N
     """Let the shipped model raise an unflagged text (see knowledge/accident_model.py); it never demotes a flag.
 
     Very likely (``PROMOTE_AT``) → serious, naming the words that weighed most, unless the message states a
-    short course (全治10日, 1週間で退院して元気) or a suppress blocker applied (a sales topic, hearsay, already
-    reported: the text says it reports no new accident). A review blocker (no product involved, work,
-    traffic) does not stop it: the rules are unsure there and send it to a counselor anyway. Likely
+    short course (全治10日, 1週間で退院して元気), a suppress blocker applied (a sales topic, hearsay, already
+    reported: the text says it reports no new accident) or a review blocker with ``stops_promotion`` (a
+    flame put out without the fire brigade). Other review blockers (no product involved, work, traffic) do
+    not stop it: the rules are unsure there and send it to a counselor anyway. Likely
     (``REVIEW_AT``) → 要確認.
     """
     model = accident_model.load_model()
@@ -515,7 +524,8 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
     for sentence, views in sentences:
         context = "\n".join(views)
         blocked, demoted = _blocks(c, context, message_blockers, affirmed)
-        result.blockers += [b for b in blocked.values() if b not in result.blockers]
+        stopping = [*blocked.values(), *(b for b in demoted.values() if b in c.stops_promotion)]
+        result.blockers += [b for b in dict.fromkeys(stopping) if b not in result.blockers]
         person_named = bool(c.person.search(context))
         pet_only = (bool(c.pet.search(context)) or pet_message) and not person_named
         ctx = _Context(blocked, demoted, person_named, pet_only, weak_cause, treatment)

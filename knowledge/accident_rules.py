@@ -65,6 +65,9 @@ class Blocker(_Strict):
     # a product named in a sentence this blocker matches (a sales pitch for 健康器具) does not count as named
     # for the other blockers' ``unless_in_message``
     hides_products: bool = False
+    # a review blocker that states the harm stayed small (火は消えた, 消防は呼んでいない; 痛みや傷はありません):
+    # the classifier does not flag over it (a suppress blocker always stops it)
+    stops_promotion: bool = False
 
     @field_validator("patterns")
     @classmethod
@@ -90,6 +93,8 @@ class AccidentRules(_Strict):
     near_miss_unless: str = "(?!x)x"
     event_negations: list[str] = []
     event_hedges: list[str] = []
+    # a hedge right after any serious match (骨折してるかも): review, even in a sentence naming a hospital
+    hedges: list[str] = []
     person_cues: str
     pet_cues: str
     cause_cues: str
@@ -131,6 +136,7 @@ class AccidentRules(_Strict):
         "near_miss_before",
         "event_negations",
         "event_hedges",
+        "hedges",
         "short_treatment_cues",
     )
     @classmethod

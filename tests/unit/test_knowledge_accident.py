@@ -518,45 +518,67 @@ def test_denied_mentions_are_validated() -> None:
         parse_rules(json.dumps(data))
 
 
-# v18/v19 round: fresh wordings; each fails on the rules before the round
-@pytest.mark.parametrize(
-    "text",
-    [
-        # a third party's report of a product-caused accident is still one the center must notify
+# v18–v21 rounds: wordings written for these tests (not copied from the sets); each got another tier from
+# the rules before its round. "not serious": 要確認 from the classifier's second opinion is fine.
+ROUND_CASES = [
+    # v18/v19: a third party's report of a product-caused accident is still one the center must notify
+    (
         "隣の家でこたつが原因とみられる火事があって、おじいさんが亡くなりました。うちにも同じこたつがあります",
-    ],
-)
-def test_v18_serious_reports_are_flagged(text: str) -> None:
-    assert screen(text).tier == "serious", screen(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "病院に入院してたの知ってる業者から健康食品の電話が来るんです。個人情報どうなってるの",
-        "スマホを充電したまま寝たら火事になったりするの?",
-        "ケガした時の入院費が出る共済に入ろうか迷ってます",
-        "警報器をつけないと火事の時大変ですよって業者に言われた",
-    ],
-)
-def test_v18_questions_pitches_and_privacy_complaints_are_not_accidents(text: str) -> None:
-    assert screen(text).tier == "none", screen(text)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        # a scar is not a 府令第5条 disability: with a short treatment it is 要確認
+        "serious",
+    ),
+    ("病院に入院してたの知ってる業者から健康食品の電話が来るんです。個人情報どうなってるの", "none"),
+    ("スマホを充電したまま寝たら火事になったりするの?", "none"),
+    ("ケガした時の入院費が出る共済に入ろうか迷ってます", "none"),
+    ("警報器をつけないと火事の時大変ですよって業者に言われた", "none"),
+    # a scar is not a 府令第5条 disability: with a short treatment it is 要確認
+    (
         "ガラスのコップが割れて手のひらを5針縫いました。抜糸は1週間後、傷あとが残るかもと言われています",
-        # a fall in a field: no product; the 健康器具 is what a seller pitched, not what hurt her
-        "畑で転んで手首を骨折しました。そのあと訪問販売で健康器具を買わされそうになりました",
-        "鍋の焦げで台所に煙が出たけど火は出ねがった",
-        "タコ足配線でコンセントから火花が出ました。火事にはならず、けがもありません",
-        # a question quoted as a thought (火事?って思った) is no fire
+        "review",
+    ),
+    # a fall in a field: no product; the 健康器具 is what a seller pitched, not what hurt her
+    ("畑で転んで手首を骨折しました。そのあと訪問販売で健康器具を買わされそうになりました", "review"),
+    ("鍋の焦げで台所に煙が出たけど火は出ねがった", "review"),
+    ("タコ足配線でコンセントから火花が出ました。火事にはならず、けがもありません", "review"),
+    # a question quoted as a thought (火事?って思った) is no fire
+    (
         "ケーキの火のついたろうそくが倒れて、え、火事?って思ったけどすぐ消えて、テーブルクロスが少し焦げただけ",
-        "夫が使ったサプリで肝臓の数値が悪くなり、2日だけ入院しました。今は数値も戻っています",
-    ],
-)
-def test_v18_minor_and_out_of_scope_cases_go_to_review(text: str) -> None:
+        "review",
+    ),
+    ("夫が使ったサプリで肝臓の数値が悪くなり、2日だけ入院しました。今は数値も戻っています", "review"),
+    # v20 (counselor notes)
+    ("充電中のスマホが熱くなって焦げたにおいがしましたが、火は出てません", "review"),
+    # put out by the consumer, no fire brigade: the classifier does not flag over it either
+    ("カセットコンロのボンベから炎が上がったので消火器で消しました。消防への通報なし、けが人なし", "review"),
+    ("ドライヤーの熱風で子どもの腕にⅡ度のやけど。通院2回で治る見込みと言われました", "review"),
+    ("地域の防災講座で、火災や一酸化炭素中毒の怖さについて話してほしいと頼まれました", "not serious"),
+    ("ガス漏れで一酸化炭素中毒になりますよと業者に言われて、警報器を契約しました", "not serious"),
+    ("借りた部屋が事故物件で、前の住人が室内で亡くなっていたと後から知りました。解約したい", "none"),
+    # v21 (LINE threads): a guess (骨折してるかも) stays 要確認 even in a sentence that names the hospital
+    (
+        "ベビーゲートが外れて子どもが階段から落ちた\n足が腫れてて骨折してるかも、今病院に向かってます",
+        "review",
+    ),
+    # 病院で亡くなって gives no cause: with a billing complaint, 要確認
+    ("母の葬儀を頼んだら、見積もりの3倍の請求が来ました。病院で亡くなってすぐで慌てていたので", "review"),
+    ("持病の心臓病で3か月入院していた間も、スマホの料金が満額引き落とされていた。使ってないのに", "review"),
+    # the collision is told in another sentence than the treatment
+    (
+        "信号待ちで後ろから追突された。むち打ちで2か月整形外科に通っている。保険会社が治療費を打ち切ると言う",
+        "review",
+    ),
+    (
+        "外壁の業者が来て、このままだとひびから水が入って家が崩れて死亡事故になりますよって。今日契約すれば割引って",
+        "none",
+    ),
+    ("医療保険入ってないと入院のとき全部自己負担ですよって電話で言われました", "none"),
+]
+
+
+@pytest.mark.parametrize(("text", "tier"), ROUND_CASES)
+def test_blind_round_wordings_get_the_expected_tier(text: str, tier: str) -> None:
     result = screen(text)
-    assert result.tier == "review" and detect_serious_accident(text) == [], result
+    if tier == "not serious":
+        assert result.tier != "serious" and detect_serious_accident(text) == [], result
+    else:
+        assert result.tier == tier, result
+        assert bool(detect_serious_accident(text)) == (tier == "serious"), result
