@@ -571,6 +571,20 @@ ROUND_CASES = [
         "none",
     ),
     ("医療保険入ってないと入院のとき全部自己負担ですよって電話で言われました", "none"),
+    # v22 (hard negatives) and v23 (learners of Japanese, dialects)
+    ("亡くなった夫の動画配信サービスが毎月引き落とされています。止め方を教えてください", "not serious"),
+    ("海外でこの掃除機が発火して子どもが亡くなったって動画が回ってきたんですけど、うちのは大丈夫?", "none"),
+    (
+        "水道局を名乗る人から、お宅の水道管から有毒ガスが出て一酸化炭素中毒になるから点検が必要と電話があった",
+        "not serious",
+    ),
+    ("「この加湿器で火事になった」というネットの書き込みを見て不安です", "none"),
+    ("火災共済の掛金の引き落としを止めたい", "none"),
+    # one night's observation is a short course
+    ("赤ちゃんがボタン電池をなめてしまい、念のため一晩だけ入院して様子を見ました", "review"),
+    # a flame alone is a sign, not a 火災: 炎が上がって with a singed fringe, 火が出た with nothing burnt
+    ("焼肉のときにコンロの炎が大きく上がって、前髪が少し焦げました", "review"),
+    ("コンセントから火が出たので慌てて抜きました。何も燃えていません", "review"),
 ]
 
 
