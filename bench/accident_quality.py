@@ -41,7 +41,9 @@ v19 0.975 / 0.975 (要確認 1.00 on both), then tuned on: DEV now. ``v20_fresh`
 phone summaries) and ``v21_fresh`` (96, 40 serious, multi-message LINE threads and corrected e-mails) blind once after
 the v18/v19 round: v20 1.00 / 0.87, v21 1.00 / 0.83 (要確認 1.00 on both), then tuned on: DEV now. ``v22_fresh``
 (hard negatives) and ``v23_fresh`` (learners of Japanese, dialects), 96 each with 40 serious, blind once after the
-v20/v21 round: v22 0.975 / 0.85, v23 0.975 / 0.83 (要確認 1.00 on both), then tuned on: DEV now.
+v20/v21 round: v22 0.975 / 0.85, v23 0.975 / 0.83 (要確認 1.00 on both), then tuned on: DEV now. ``v24_fresh`` (severity
+told indirectly) blind once after the v22/v23 round: 0.925 / 0.86 (要確認 1.00), then tuned on; ``v25_fresh`` (long
+mixed messages) blind once after the v24 round: 1.00 / 0.93 (要確認 1.00), then tuned on: both DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -98,6 +100,8 @@ SPLITS = (
     "v21_fresh",  # 96 by a tenth blind author (LINE threads), blind once after the v18/v19 round (dev)
     "v22_fresh",  # 96 by an 11th blind author (hard negatives), blind once after the v20/v21 round (dev)
     "v23_fresh",  # 96 by a 12th blind author (learners of Japanese, dialects), blind once after v20/v21 (dev)
+    "v24_fresh",  # 96 by a 13th blind author (severity told indirectly), blind once after v22/v23 (dev)
+    "v25_fresh",  # 96 by a 14th blind author (long mixed messages), blind once after the v24 round (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -125,6 +129,8 @@ ROLE = {
     "v21_fresh": "v21 (blind once, now dev)",
     "v22_fresh": "v22 (blind once, now dev)",
     "v23_fresh": "v23 (blind once, now dev)",
+    "v24_fresh": "v24 (blind once, now dev)",
+    "v25_fresh": "v25 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

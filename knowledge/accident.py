@@ -94,7 +94,7 @@ PROGNOSIS = re.compile(
 )
 # a prognosis of something that is not a treatment (修理に2か月かかる, 返金まで半年)
 NOT_TREATMENT = re.compile(
-    r"修理|配送|届|納品|返金|工事|発送|交換|返事|回答|連絡|解約|契約|手続|審査|入荷|予約|注文|申し?込|購入|待"
+    r"修理|配送|届|納品|返金|工事|発送|交換|返事|回答|連絡|解約|契約|手続|審査|入荷|予約|注文|申し?込|購入|待|調査|点検|送って"
 )
 SUDACHI_MAX = 4000  # characters of a sentence given to Sudachi (its input limit is in bytes)
 _local = threading.local()
@@ -180,7 +180,7 @@ def _durations(text: str, prognosis: bool = False) -> list[tuple[str, int]]:
         found += [
             m
             for m in PROGNOSIS.finditer(text)
-            if not NOT_TREATMENT.search(text[max(0, m.start() - 10) : m.start()])
+            if not NOT_TREATMENT.search(text[max(0, m.start() - 16) : m.start()])
         ]
     for m in found:
         groups = [g for g in m.groups() if g is not None]
@@ -524,7 +524,11 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
     for sentence, views in sentences:
         context = "\n".join(views)
         blocked, demoted = _blocks(c, context, message_blockers, affirmed)
-        stopping = [*blocked.values(), *(b for b in demoted.values() if b in c.stops_promotion)]
+        # a blocker of fire signs only (cooking smoke) says nothing of an injury or CO: it does not stop a flag
+        stopping = [
+            *(b for k, b in blocked.items() if k not in ("fire_sign",)),
+            *(b for b in demoted.values() if b in c.stops_promotion),
+        ]
         result.blockers += [b for b in dict.fromkeys(stopping) if b not in result.blockers]
         person_named = bool(c.person.search(context))
         pet_only = (bool(c.pet.search(context)) or pet_message) and not person_named

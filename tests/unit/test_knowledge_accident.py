@@ -585,6 +585,17 @@ ROUND_CASES = [
     # a flame alone is a sign, not a 火災: 炎が上がって with a singed fringe, 火が出た with nothing burnt
     ("焼肉のときにコンロの炎が大きく上がって、前髪が少し焦げました", "review"),
     ("コンセントから火が出たので慌てて抜きました。何も燃えていません", "review"),
+    # v24 (severity told indirectly) and v25 (long mixed messages)
+    ("温泉の脱衣所で滑って膝のお皿を割りました。杖がないと階段は無理です", "serious"),
+    # a cooking setting (七輪の焼肉店) does not keep the classifier from flagging CO poisoning
+    ("七輪の焼肉店で家族が頭痛と吐き気、病院で高圧酸素の治療を受けました", "serious"),
+    ("叔母が老人ホームで亡くなりましたが、入居金の返ってくる額が少なすぎます", "not serious"),
+    ("介護施設の契約書に「施設内の転倒・骨折は一切責任を負わない」とあるのは有効ですか", "none"),
+    # the month is the repair investigation's, not a treatment
+    (
+        "買ったトースターから火花が出て焦げました。けがはないです。店に送って調査するので1か月はかかると言われました",
+        "review",
+    ),
 ]
 
 
