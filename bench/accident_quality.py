@@ -43,7 +43,9 @@ the v18/v19 round: v20 1.00 / 0.87, v21 1.00 / 0.83 (要確認 1.00 on both), th
 (hard negatives) and ``v23_fresh`` (learners of Japanese, dialects), 96 each with 40 serious, blind once after the
 v20/v21 round: v22 0.975 / 0.85, v23 0.975 / 0.83 (要確認 1.00 on both), then tuned on: DEV now. ``v24_fresh`` (severity
 told indirectly) blind once after the v22/v23 round: 0.925 / 0.86 (要確認 1.00), then tuned on; ``v25_fresh`` (long
-mixed messages) blind once after the v24 round: 1.00 / 0.93 (要確認 1.00), then tuned on: both DEV now.
+mixed messages) blind once after the v24 round: 1.00 / 0.93 (要確認 1.00), then tuned on: both DEV now. ``v26_fresh``
+(188 call transcripts) and ``v27_fresh`` (food, health foods, beauty) blind once after the v24/v25 round: v26 0.95 /
+0.84, v27 1.00 / 0.91 (要確認 1.00 on both), then tuned on: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -102,6 +104,8 @@ SPLITS = (
     "v23_fresh",  # 96 by a 12th blind author (learners of Japanese, dialects), blind once after v20/v21 (dev)
     "v24_fresh",  # 96 by a 13th blind author (severity told indirectly), blind once after v22/v23 (dev)
     "v25_fresh",  # 96 by a 14th blind author (long mixed messages), blind once after the v24 round (dev)
+    "v26_fresh",  # 96 by a 15th blind author (188 call transcripts), blind once after the v24/v25 round (dev)
+    "v27_fresh",  # 96 by a 16th blind author (food, health foods, beauty), blind once after v24/v25 (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -131,6 +135,8 @@ ROLE = {
     "v23_fresh": "v23 (blind once, now dev)",
     "v24_fresh": "v24 (blind once, now dev)",
     "v25_fresh": "v25 (blind once, now dev)",
+    "v26_fresh": "v26 (blind once, now dev)",
+    "v27_fresh": "v27 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

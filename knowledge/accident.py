@@ -222,6 +222,7 @@ class _Compiled:
     ongoing_treatment: re.Pattern[str]
     denied: re.Pattern[str]
     stops_promotion: frozenset[str]
+    short_admission: re.Pattern[str]
 
 
 def _alt(patterns: list[str]) -> re.Pattern[str]:
@@ -260,6 +261,7 @@ def _compiled(path: Path = RULES_PATH) -> _Compiled:
         ongoing_treatment=re.compile(rules.ongoing_treatment_cues),
         denied=re.compile(rules.denied_mentions),
         stops_promotion=frozenset(b.id for b in rules.blockers if b.stops_promotion),
+        short_admission=_alt(rules.short_admission_cues),
     )
 
 
@@ -543,8 +545,15 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
             replace(h, tier="review", why=why) if h.tier == "serious" and h.rule in demote else h
             for h in result.hits
         ]
+    admission = None if c.ongoing_treatment.search(norm) else c.short_admission.search(whole)
+    if admission:
+        why = f"short admission stated 「{admission.group()}」"
+        result.hits = [
+            replace(h, tier="review", why=why) if h.tier == "serious" and h.rule == "admitted" else h
+            for h in result.hits
+        ]
     if second_opinion:
-        _second_opinion(result, norm, short)
+        _second_opinion(result, norm, short or (admission.group() if admission else None))
     tiers = {h.tier for h in result.hits}
     result.tier = "serious" if "serious" in tiers else "review" if "review" in tiers else "none"
     return result

@@ -110,6 +110,9 @@ class AccidentRules(_Strict):
     ongoing_treatment_cues: str = "(?!x)x"
     short_treatment_rules: list[str] = []
     short_treatment_max_days: int = 21
+    # an admission of a few days that ended (3日で退院, 一晩で帰れた): moves ``admitted`` hits (only those: a
+    # fracture's or a burn's course goes on after discharge) to review, unless treatment goes on
+    short_admission_cues: list[str] = []
     # spans that deny something (設備の不具合の申出はなし, ジムでの事故ではない): removed before a blocker's
     # ``unless_in_message`` is matched, so a product the message denies does not count as named
     denied_mentions: str = "(?!x)x"
@@ -138,6 +141,7 @@ class AccidentRules(_Strict):
         "event_hedges",
         "hedges",
         "short_treatment_cues",
+        "short_admission_cues",
     )
     @classmethod
     def _regexes(cls, value: list[str]) -> list[str]:

@@ -583,7 +583,7 @@ ROUND_CASES = [
     # one night's observation is a short course
     ("赤ちゃんがボタン電池をなめてしまい、念のため一晩だけ入院して様子を見ました", "review"),
     # a flame alone is a sign, not a 火災: 炎が上がって with a singed fringe, 火が出た with nothing burnt
-    ("焼肉のときにコンロの炎が大きく上がって、前髪が少し焦げました", "review"),
+    ("焼肉のときにコンロの炎が大きく上がって、前髪が少し焦げました", "not serious"),
     ("コンセントから火が出たので慌てて抜きました。何も燃えていません", "review"),
     # v24 (severity told indirectly) and v25 (long mixed messages)
     ("温泉の脱衣所で滑って膝のお皿を割りました。杖がないと階段は無理です", "serious"),
@@ -596,6 +596,22 @@ ROUND_CASES = [
         "買ったトースターから火花が出て焦げました。けがはないです。店に送って調査するので1か月はかかると言われました",
         "review",
     ),
+    # v26 (188 call transcripts) and v27 (food, health foods, beauty)
+    ("相談員：何か火が出たとか、そういうことは\n相談者：いいえ、ないです。契約の金額が高くて", "not serious"),
+    # まだ治っていません negates the healing, not the six weeks of visits
+    ("ヘアカラーで頭皮がかぶれて、皮膚科に6週間通ってまだ治っていません", "serious"),
+    ("スライサーで親指の先がちょっと…なくなってしまいました", "serious"),
+    (
+        "前に腰痛で入院したことがあって整骨院の回数券を買ったけど、店が閉店するので返金してほしい",
+        "not serious",
+    ),
+    (
+        "SNSでこの加湿器から火が出たという話をいくつも見て不安です。うちのは今のところ何もありません",
+        "not serious",
+    ),
+    # an admission of a few days that ended: 要確認 (a fracture or a burn with it stays flagged)
+    ("牡蠣にあたって2日入院しましたが、2日で退院できました", "review"),
+    ("キックボードで転んで手首を骨折し、2日で退院しました", "serious"),
 ]
 
 
