@@ -45,7 +45,9 @@ v20/v21 round: v22 0.975 / 0.85, v23 0.975 / 0.83 (要確認 1.00 on both), then
 told indirectly) blind once after the v22/v23 round: 0.925 / 0.86 (要確認 1.00), then tuned on; ``v25_fresh`` (long
 mixed messages) blind once after the v24 round: 1.00 / 0.93 (要確認 1.00), then tuned on: both DEV now. ``v26_fresh``
 (188 call transcripts) and ``v27_fresh`` (food, health foods, beauty) blind once after the v24/v25 round: v26 0.95 /
-0.84, v27 1.00 / 0.91 (要確認 1.00 on both), then tuned on: DEV now.
+0.84, v27 1.00 / 0.91 (要確認 1.00 on both), then tuned on: DEV now. ``v28_fresh`` (products at home and outdoors)
+blind once after the v26/v27 round: 1.00 / 0.93; ``v29_fresh`` (third-party reporters) blind once after the v28 round:
+1.00 / 0.95 (要確認 1.00 on both); both tuned on since: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -106,6 +108,8 @@ SPLITS = (
     "v25_fresh",  # 96 by a 14th blind author (long mixed messages), blind once after the v24 round (dev)
     "v26_fresh",  # 96 by a 15th blind author (188 call transcripts), blind once after the v24/v25 round (dev)
     "v27_fresh",  # 96 by a 16th blind author (food, health foods, beauty), blind once after v24/v25 (dev)
+    "v28_fresh",  # 96 by a 17th blind author (products at home and outdoors), blind once after v26/v27 (dev)
+    "v29_fresh",  # 96 by an 18th blind author (third-party reporters), blind once after the v28 round (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -137,6 +141,8 @@ ROLE = {
     "v25_fresh": "v25 (blind once, now dev)",
     "v26_fresh": "v26 (blind once, now dev)",
     "v27_fresh": "v27 (blind once, now dev)",
+    "v28_fresh": "v28 (blind once, now dev)",
+    "v29_fresh": "v29 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

@@ -612,6 +612,12 @@ ROUND_CASES = [
     # an admission of a few days that ended: 要確認 (a fracture or a burn with it stays flagged)
     ("牡蠣にあたって2日入院しましたが、2日で退院できました", "review"),
     ("キックボードで転んで手首を骨折し、2日で退院しました", "serious"),
+    # v28 (products at home and outdoors) and v29 (third-party reporters)
+    ("母が心筋梗塞で倒れて入院しました。退院後に使う車いすのレンタル料金が高すぎる気がします", "not serious"),
+    ("「地震にも火事にも強い家になる」と言われて、外壁工事のローンを組んでしまいました", "none"),
+    ("カセットコンロのボンベが膨らんだので、すぐに火を消しました。けがはありません", "not serious"),
+    ("ストーブの近くに置いたスプレー缶が熱くなりましたが、火は出ておらず、けがもありません", "not serious"),
+    ("空き巣に入られて火事で家が焼けたっていう人が、義援金を集めに来ました", "not serious"),
 ]
 
 
