@@ -9,6 +9,11 @@ bench/train_accident_model.py) only on the sets that existed before it. It then 
 the flag recall/precision when an unflagged text the model scores ``p >= T`` is flagged too, pooled over
 the rounds (without the shipped guards — no promotion over a stated short course or a suppress blocker —,
 which only promote less). Nothing here reads a frozen split. Results go to bench/results/accident_promotion_backtest.json.
+
+``all_rounds`` repeats this for every blind set v11–v29 (1,824 texts, 760 serious) from the rules alone of each
+set's arrival, and tries a lower bar for texts the rules sent to 要確認. On 2026-12-03: rules 0.905 / 0.879;
+promote at 0.7 → 0.978 / 0.880; at 0.6 → 0.984 / 0.867; at 0.5 → 0.988 / 0.849; adding review ∧ p ≥ 0.5 to
+0.7 → 0.982 / 0.854. The lower bars buy little recall for much precision, so PROMOTE_AT stays 0.7.
 """
 
 from __future__ import annotations
@@ -38,7 +43,27 @@ ROUNDS = {
     "v14_fresh": "76b99bb",
     "v15_fresh": "80f592b",
 }
+# the sets that arrived after the promotion landed; their first runs already had it, so they are screened with
+# the rules alone of the commit before them (v25 and v29 were first scored on an uncommitted tree after the
+# v24 and v28 rounds: the parent commit is the closest rebuild and scores them no better)
+LATER_ROUNDS = {
+    "v16_fresh": "6750fa5",
+    "v17_fresh": "6750fa5",
+    "v18_fresh": "b1ba97f",
+    "v19_fresh": "b1ba97f",
+    "v20_fresh": "6278ad8",
+    "v21_fresh": "6278ad8",
+    "v22_fresh": "cb4515a",
+    "v23_fresh": "cb4515a",
+    "v24_fresh": "f5f865e",
+    "v25_fresh": "f5f865e",
+    "v26_fresh": "46ba91d",
+    "v27_fresh": "46ba91d",
+    "v28_fresh": "d471a2b",
+    "v29_fresh": "d471a2b",
+}
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
+REVIEW_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 SCREEN = """
 import json, sys
 from knowledge import accident
@@ -86,6 +111,51 @@ def model_before(split: str) -> Any:
     return pipe.fit([r["text"] for r in rows], [r["label"] == "serious" for r in rows])
 
 
+def later_rounds() -> dict[str, Any]:
+    """v11–v29, each screened by the rules alone of its arrival, with a model trained on the sets before it.
+
+    Besides promoting any unflagged text at ``p >= T``, it tries a lower bar for what the rules already sent
+    to 要確認: flagged when the rules gave review and ``p >= R`` (``PROMOTE_AT`` 0.7 for the rest).
+    """
+    records: list[tuple[bool, str, float]] = []  # (gold serious, first-run rules-alone tier, p)
+    rounds = {**ROUNDS, **LATER_ROUNDS}
+    for split, commit in rounds.items():
+        rows = read_jsonl(DATA / f"accident_{split}.jsonl")
+        texts = [r["text"] for r in rows]
+        tiers = first_run_tiers(commit, texts)
+        batch_first = next(s for s, c in rounds.items() if c == commit)
+        probs = model_before(batch_first).predict_proba(texts)[:, 1]
+        records += [
+            (r["label"] == "serious", alone, float(p))
+            for r, (_, alone), p in zip(rows, tiers, probs, strict=True)
+        ]
+        print(f"{split}: rules alone of {commit}^ scored")
+    serious = sum(g for g, _, _ in records)
+
+    def figures(promote_at: float | None, review_at: float | None = None) -> dict[str, float]:
+        flagged = [
+            (
+                g,
+                tier == "serious"
+                or (promote_at is not None and p >= promote_at)
+                or (review_at is not None and tier == "review" and p >= review_at),
+            )
+            for g, tier, p in records
+        ]
+        tp = sum(g and f for g, f in flagged)
+        fp = sum(f and not g for g, f in flagged)
+        return {"recall": round(tp / serious, 4), "precision": round(tp / (tp + fp), 4), "tp": tp, "fp": fp}
+
+    out: dict[str, Any] = {"rows": len(records), "serious": serious, "rules_first_run": figures(None)}
+    out |= {f"promote_at_{t}": figures(t) for t in THRESHOLDS}
+    out |= {f"promote_at_0.7_review_at_{r}": figures(0.7, r) for r in REVIEW_THRESHOLDS}
+    out["review_tier"] = {
+        "serious": sum(g and t == "review" for g, t, _ in records),
+        "not_serious": sum(not g and t == "review" for g, t, _ in records),
+    }
+    return out
+
+
 def main() -> int:
     try:
         import sklearn  # noqa: F401
@@ -126,6 +196,7 @@ def main() -> int:
         }
         for d in (0.05, 0.1, 0.2)
     }
+    result["all_rounds"] = later_rounds()
     for key, value in result.items():
         print(f"{key:>20}: {value}")
     OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
