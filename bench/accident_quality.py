@@ -47,7 +47,9 @@ mixed messages) blind once after the v24 round: 1.00 / 0.93 (要確認 1.00), th
 (188 call transcripts) and ``v27_fresh`` (food, health foods, beauty) blind once after the v24/v25 round: v26 0.95 /
 0.84, v27 1.00 / 0.91 (要確認 1.00 on both), then tuned on: DEV now. ``v28_fresh`` (products at home and outdoors)
 blind once after the v26/v27 round: 1.00 / 0.93; ``v29_fresh`` (third-party reporters) blind once after the v28 round:
-1.00 / 0.95 (要確認 1.00 on both); both tuned on since: DEV now.
+1.00 / 0.95 (要確認 1.00 on both); both tuned on since: DEV now. ``v31_fresh`` (services and leisure) blind once
+after the v28/v29 round: 0.975 / 0.93; ``v30_fresh`` (older consumers, dialects) blind once after the v31 round: 1.00 /
+0.91 (要確認 1.00 on both); both tuned on since: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -110,6 +112,8 @@ SPLITS = (
     "v27_fresh",  # 96 by a 16th blind author (food, health foods, beauty), blind once after v24/v25 (dev)
     "v28_fresh",  # 96 by a 17th blind author (products at home and outdoors), blind once after v26/v27 (dev)
     "v29_fresh",  # 96 by an 18th blind author (third-party reporters), blind once after the v28 round (dev)
+    "v30_fresh",  # 96 by a 19th blind author (older consumers, dialects), blind once after the v31 round (dev)
+    "v31_fresh",  # 96 by a 20th blind author (services and leisure), blind once after the v28/v29 round (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -143,6 +147,8 @@ ROLE = {
     "v27_fresh": "v27 (blind once, now dev)",
     "v28_fresh": "v28 (blind once, now dev)",
     "v29_fresh": "v29 (blind once, now dev)",
+    "v30_fresh": "v30 (blind once, now dev)",
+    "v31_fresh": "v31 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

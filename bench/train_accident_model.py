@@ -85,7 +85,9 @@ def main() -> int:
         print("model up to date" if same else f"{MODEL_PATH} is out of date: run this script")
         return 0 if same else 1
     MODEL_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {MODEL_PATH} ({len(text) // 1024} KiB, {len(texts)} rows, max |Δp| vs sklearn {worst:.1e})")
+    print(
+        f"wrote {MODEL_PATH} ({len(text.encode()) // 1024} KiB, {len(texts)} rows, max |Δp| vs sklearn {worst:.1e})"
+    )
     return 0
 
 

@@ -618,6 +618,20 @@ ROUND_CASES = [
     ("カセットコンロのボンベが膨らんだので、すぐに火を消しました。けがはありません", "not serious"),
     ("ストーブの近くに置いたスプレー缶が熱くなりましたが、火は出ておらず、けがもありません", "not serious"),
     ("空き巣に入られて火事で家が焼けたっていう人が、義援金を集めに来ました", "not serious"),
+    # v31 (services and leisure): an illness that struck on a trip, an illness death behind a bill, arson
+    ("出張先のホテルで父が脳梗塞を起こし救急搬送、そのまま入院しました。宿泊費の返金について", "not serious"),
+    ("祖父が肺炎により亡くなりました。葬儀社の請求が見積もりより高いです", "not serious"),
+    ("近所の空き家に放火されて、うちのカーポートも燃えてしまいました", "not serious"),
+    (
+        "兄が体験ダイビングのツアーで海に潜ったきり上がってこなくて、引き上げられたときにはもう…。"
+        "葬儀は済ませましたが、業者の説明に納得できません",
+        "serious",
+    ),
+    # v30 (older consumers, dialects): 火事さなる is a worry; 不具合なし and 延焼なし deny; an air conditioner left off
+    ("古い電気毛布だども、火事さなりそうで怖くて使えね", "not serious"),
+    ("散歩中に道で自分で転んで足首を骨折、全治2か月。靴の不具合なし。保険の手続きを聞きたい", "not serious"),
+    ("父が熱中症で入院。クーラーは電気代がかかるからって使ってなかったらしい", "not serious"),
+    ("天ぷら鍋から炎が上がったけど、ふたをして消した。延焼なし、手に軽い赤み", "not serious"),
 ]
 
 
