@@ -49,7 +49,11 @@ mixed messages) blind once after the v24 round: 1.00 / 0.93 (要確認 1.00), th
 blind once after the v26/v27 round: 1.00 / 0.93; ``v29_fresh`` (third-party reporters) blind once after the v28 round:
 1.00 / 0.95 (要確認 1.00 on both); both tuned on since: DEV now. ``v31_fresh`` (services and leisure) blind once
 after the v28/v29 round: 0.975 / 0.93; ``v30_fresh`` (older consumers, dialects) blind once after the v31 round: 1.00 /
-0.91 (要確認 1.00 on both); both tuned on since: DEV now.
+0.91 (要確認 1.00 on both); both tuned on since: DEV now. Four more blind authors after the v30/v31 round, each
+first run on the tree of that moment: ``v33_fresh`` (online shopping, imported goods) 1.00 / 0.95, ``v35_fresh`` (home
+fixtures, tradespeople) 1.00 / 0.95 after the v33 fixes, ``v32_fresh`` (tone that misleads) 1.00 / 0.91 and
+``v34_fresh`` (infants and small children) 1.00 / 0.91 after the v35 fixes (要確認 1.00 on all four); all tuned on
+since: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -114,6 +118,10 @@ SPLITS = (
     "v29_fresh",  # 96 by an 18th blind author (third-party reporters), blind once after the v28 round (dev)
     "v30_fresh",  # 96 by a 19th blind author (older consumers, dialects), blind once after the v31 round (dev)
     "v31_fresh",  # 96 by a 20th blind author (services and leisure), blind once after the v28/v29 round (dev)
+    "v33_fresh",  # 96 by a 21st blind author (online shopping), blind once after the v30/v31 round (dev)
+    "v35_fresh",  # 96 by a 22nd blind author (home fixtures, tradespeople), blind once after v33 (dev)
+    "v32_fresh",  # 96 by a 23rd blind author (tone that misleads), blind once after v35 (dev)
+    "v34_fresh",  # 96 by a 24th blind author (infants and small children), blind once after v35 (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -149,6 +157,10 @@ ROLE = {
     "v29_fresh": "v29 (blind once, now dev)",
     "v30_fresh": "v30 (blind once, now dev)",
     "v31_fresh": "v31 (blind once, now dev)",
+    "v33_fresh": "v33 (blind once, now dev)",
+    "v35_fresh": "v35 (blind once, now dev)",
+    "v32_fresh": "v32 (blind once, now dev)",
+    "v34_fresh": "v34 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

@@ -446,13 +446,13 @@ def _short_treatment(c: _Compiled, norm: str, views: list[str], treatment: bool)
     return short[0]
 
 
-def _second_opinion(result: Screening, norm: str, short_course: str | None) -> None:
+def _second_opinion(result: Screening, norm: str, short_course: str | None, pet_only: bool = False) -> None:
     """Let the shipped model raise an unflagged text (see knowledge/accident_model.py); it never demotes a flag.
 
     Very likely (``PROMOTE_AT``) → serious, naming the words that weighed most, unless the message states a
     short course (全治10日, 1週間で退院して元気), a suppress blocker applied (a sales topic, hearsay, already
-    reported: the text says it reports no new accident) or a review blocker with ``stops_promotion`` (a
-    flame put out without the fire brigade). Other review blockers (no product involved, work, traffic) do
+    reported: the text says it reports no new accident), a review blocker with ``stops_promotion`` (a
+    flame put out without the fire brigade) or ``pet_only`` (the message names a pet and no person). Other review blockers (no product involved, work, traffic) do
     not stop it: the rules are unsure there and send it to a counselor anyway. Likely
     (``REVIEW_AT``) → 要確認.
     """
@@ -462,7 +462,7 @@ def _second_opinion(result: Screening, norm: str, short_course: str | None) -> N
     p = result.probability = round(model.probability(norm), 3)
     if any(h.tier == "serious" for h in result.hits):
         return
-    if p >= accident_model.PROMOTE_AT and not short_course and not result.blockers:
+    if p >= accident_model.PROMOTE_AT and not short_course and not result.blockers and not pet_only:
         result.hits.append(
             Hit(
                 "classifier",
@@ -553,7 +553,7 @@ def screen(text: str, rules_path: Path = RULES_PATH, second_opinion: bool = True
             for h in result.hits
         ]
     if second_opinion:
-        _second_opinion(result, norm, short or (admission.group() if admission else None))
+        _second_opinion(result, norm, short or (admission.group() if admission else None), pet_message)
     tiers = {h.tier for h in result.hits}
     result.tier = "serious" if "serious" in tiers else "review" if "review" in tiers else "none"
     return result

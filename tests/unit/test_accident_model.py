@@ -129,3 +129,10 @@ def test_pure_python_scorer_matches_scikit_learn() -> None:
     probe = ["ストーブから火が出た", "解約の手続き", "zzz"]
     expected = clf.predict_proba(vec.transform(probe))[:, 1]
     assert [round(model.probability(t), 6) for t in probe] == [round(float(p), 6) for p in expected]
+
+
+def test_the_classifier_does_not_flag_a_message_that_names_only_a_pet() -> None:
+    text = "ペット用ステップが壊れて、ワンコが落ちて足を骨折、手術して全治2か月って😢"
+    result = screen(text)
+    assert result.probability is not None and result.probability >= PROMOTE_AT
+    assert result.tier == "review" and detect_serious_accident(text) == [], result

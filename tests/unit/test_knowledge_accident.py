@@ -632,7 +632,47 @@ ROUND_CASES = [
     ("散歩中に道で自分で転んで足首を骨折、全治2か月。靴の不具合なし。保険の手続きを聞きたい", "not serious"),
     ("父が熱中症で入院。クーラーは電気代がかかるからって使ってなかったらしい", "not serious"),
     ("天ぷら鍋から炎が上がったけど、ふたをして消した。延焼なし、手に軽い赤み", "not serious"),
+    # v33 (online shopping, imported goods): a recall's warning and a warning label are no events
+    (
+        "この充電器は過熱して火災につながるおそれがあると、回収の案内が届きました。うちのは何ともありません",
+        "not serious",
+    ),
+    ("換気しないで使うと一酸化炭素中毒で事故になりますよと説明書きにあったので心配です", "not serious"),
+    # v35 (home fixtures, tradespeople): a fear (火事が怖い) and a scare pitch (不安を煽って) are no events
+    ("灯油ストーブは火事や一酸化炭素が怖いから、うちはずっとエアコン派です", "not serious"),
+    (
+        "太陽光パネルの営業が「停電のときに困りますよ」と不安を煽ってきて、一酸化炭素中毒の話までされた",
+        "not serious",
+    ),
+    # v32 (tone that misleads): a death of old age behind a bill, an accident heard of, a pet's harm
+    ("祖母が老衰により施設で亡くなりました。退去の際の原状回復費用が高すぎます", "not serious"),
+    ("ベビーベッドで窒息事故があったと聞いたので、買うのをやめようか迷ってます", "not serious"),
+    (
+        "通販のおやつを食べたうちの猫(3歳)が吐いて動物病院に入院、1か月点滴に通いました。人への被害はありません",
+        "not serious",
+    ),
+    # v34 (infants and small children): arson told in another sentence, children colliding, a seller's
+    # visit after a discharge, a febrile seizure
+    ("放火の疑いがあると消防から聞きました。物置の中の灯油缶が燃えて、外壁も焦げています", "not serious"),
+    (
+        "小学校の体育で友だちと頭をぶつけて、息子の鼻の骨が折れました。学校の保険について聞きたいです",
+        "not serious",
+    ),
+    (
+        "父が脳梗塞で入院した後、リフォーム業者が来て手すりと段差解消の工事を勧めてきて、80万円の契約をしてしまいました",
+        "not serious",
+    ),
+    (
+        "孫が熱性けいれんで救急車で運ばれて、3日入院しました。薬や食べ物のせいではないそうです。救急車の費用は?",
+        "not serious",
+    ),
 ]
+
+
+def test_a_pneumonia_a_product_caused_is_no_unrelated_illness() -> None:
+    # 肺炎を起こし is an illness blocker's wording, but a detergent pod that got into the airway caused it
+    text = "2歳の息子が洗濯用のジェルボールを噛み破って、液が気管に入って肺炎を起こし、4週間入院しました"
+    assert screen(text, second_opinion=False).tier == "serious"
 
 
 @pytest.mark.parametrize(("text", "tier"), ROUND_CASES)
