@@ -10,10 +10,10 @@ the flag recall/precision when an unflagged text the model scores ``p >= T`` is 
 the rounds (without the shipped guards — no promotion over a stated short course or a suppress blocker —,
 which only promote less). Nothing here reads a frozen split. Results go to bench/results/accident_promotion_backtest.json.
 
-``all_rounds`` repeats this for every blind set v11–v29 (1,824 texts, 760 serious) from the rules alone of each
-set's arrival, and tries a lower bar for texts the rules sent to 要確認. On 2026-12-03: rules 0.905 / 0.879;
-promote at 0.7 → 0.978 / 0.880; at 0.6 → 0.984 / 0.867; at 0.5 → 0.988 / 0.849; adding review ∧ p ≥ 0.5 to
-0.7 → 0.982 / 0.854. The lower bars buy little recall for much precision, so PROMOTE_AT stays 0.7.
+``all_rounds`` repeats this for every blind set v11–v35 (2,400 texts, 1,000 serious) from the rules alone of each
+set's arrival, and tries a lower bar for texts the rules sent to 要確認. On 2026-12-03: rules 0.911 / 0.889;
+promote at 0.7 → 0.982 / 0.888; at 0.6 → 0.987 / 0.877; at 0.5 → 0.990 / 0.857; adding review ∧ p ≥ 0.5 to
+0.7 → 0.985 / 0.863. The lower bars buy little recall for much precision, so PROMOTE_AT stays 0.7.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ ROUNDS = {
     "v15_fresh": "80f592b",
 }
 # the sets that arrived after the promotion landed; their first runs already had it, so they are screened with
-# the rules alone of the commit before them (v25 and v29 were first scored on an uncommitted tree after the
-# v24 and v28 rounds: the parent commit is the closest rebuild and scores them no better)
+# the rules alone of the commit before them (v25, v29, v30, v32, v34 and v35 were first scored on an uncommitted tree
+# part-way through a round: the parent commit is the closest rebuild and scores them no better)
 LATER_ROUNDS = {
     "v16_fresh": "6750fa5",
     "v17_fresh": "6750fa5",
@@ -61,6 +61,12 @@ LATER_ROUNDS = {
     "v27_fresh": "46ba91d",
     "v28_fresh": "d471a2b",
     "v29_fresh": "d471a2b",
+    "v31_fresh": "d31e222",
+    "v30_fresh": "d31e222",
+    "v33_fresh": "a64cfad",
+    "v35_fresh": "a64cfad",
+    "v32_fresh": "a64cfad",
+    "v34_fresh": "a64cfad",
 }
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 REVIEW_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
@@ -112,7 +118,7 @@ def model_before(split: str) -> Any:
 
 
 def later_rounds() -> dict[str, Any]:
-    """v11–v29, each screened by the rules alone of its arrival, with a model trained on the sets before it.
+    """v11–v35, each screened by the rules alone of its arrival, with a model trained on the sets before it.
 
     Besides promoting any unflagged text at ``p >= T``, it tries a lower bar for what the rules already sent
     to 要確認: flagged when the rules gave review and ``p >= R`` (``PROMOTE_AT`` 0.7 for the rest).
@@ -123,7 +129,7 @@ def later_rounds() -> dict[str, Any]:
         rows = read_jsonl(DATA / f"accident_{split}.jsonl")
         texts = [r["text"] for r in rows]
         tiers = first_run_tiers(commit, texts)
-        batch_first = next(s for s, c in rounds.items() if c == commit)
+        batch_first = min((s for s, c in rounds.items() if c == commit), key=SPLITS.index)
         probs = model_before(batch_first).predict_proba(texts)[:, 1]
         records += [
             (r["label"] == "serious", alone, float(p))

@@ -54,6 +54,9 @@ first run on the tree of that moment: ``v33_fresh`` (online shopping, imported g
 fixtures, tradespeople) 1.00 / 0.95 after the v33 fixes, ``v32_fresh`` (tone that misleads) 1.00 / 0.91 and
 ``v34_fresh`` (infants and small children) 1.00 / 0.91 after the v35 fixes (要確認 1.00 on all four); all tuned on
 since: DEV now.
+``v36_fresh`` (cases on the law's exact line: fire spread beyond the product, any CO, 入院 only with a certain 30 days)
+blind once after the v32–v35 round: 0.975 / 0.81; ``v37_fresh`` (a day at a center, mostly contract trouble) blind
+once after the v36 fixes: 0.95 / 0.97 (要確認 1.00 on both); both tuned on since: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -122,6 +125,8 @@ SPLITS = (
     "v35_fresh",  # 96 by a 22nd blind author (home fixtures, tradespeople), blind once after v33 (dev)
     "v32_fresh",  # 96 by a 23rd blind author (tone that misleads), blind once after v35 (dev)
     "v34_fresh",  # 96 by a 24th blind author (infants and small children), blind once after v35 (dev)
+    "v36_fresh",  # 96 by a 25th blind author (the law's exact line), blind once after v32-v35 (dev)
+    "v37_fresh",  # 96 by a 26th blind author (a day at a center), blind once after the v36 fixes (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -161,6 +166,8 @@ ROLE = {
     "v35_fresh": "v35 (blind once, now dev)",
     "v32_fresh": "v32 (blind once, now dev)",
     "v34_fresh": "v34 (blind once, now dev)",
+    "v36_fresh": "v36 (blind once, now dev)",
+    "v37_fresh": "v37 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

@@ -666,7 +666,44 @@ ROUND_CASES = [
         "孫が熱性けいれんで救急車で運ばれて、3日入院しました。薬や食べ物のせいではないそうです。救急車の費用は?",
         "not serious",
     ),
+    # v36 (the law's exact line): flames that stayed inside the product, a fall on ice, a fight, an old ボヤ behind
+    # a bill, a collision with the bicycle intact
+    (
+        "モバイルバッテリーから火が出たけど、バッテリーの中だけですぐ消えた。指を少しやけどしただけ",
+        "not serious",
+    ),
+    ("延長コードから出火、プラグ部分のみ焼損で、床や壁への燃え移りなし。けがもなし", "not serious"),
+    ("居酒屋で知らない客とケンカになって殴られ、あごの骨折で全治2か月。店に責任はありますか", "not serious"),
+    (
+        "母が自宅の古い廊下で足がもつれて転び、大腿骨を骨折して手術しました。入院中の差額ベッド代が高いです",
+        "not serious",
+    ),
+    ("退去のとき、昔のボヤの跡の補修費として15万円を請求されました。ボヤは8年前のことです", "not serious"),
+    (
+        "息子が自転車で友だちとぶつかって、相手の子が腕を骨折、全治1か月。自転車はどこも壊れていません",
+        "not serious",
+    ),
+    # v37 (a day at a center): 書いてあったらしい is no hearsay; a pitch's 火事の元
+    (
+        "取説には「子どもの手の届かない所に置く」と書いてあったらしいけど、息子が洗剤を飲んでしまって入院3日です",
+        "review",
+    ),
+    ("「タコ足配線は火事の元ですよ」と言って、点検の人が高い分電盤を勧めてきた", "not serious"),
 ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # v36: a fire that spread beyond the product is a 火災 even when it went out at once
+        "ストーブから火が出て、ソファとそばの床がちょっと焼けた。火はすぐ消えたから消防は呼んでない",
+        # v37: lifelong dialysis is a lasting disability; そのまま… after an ambulance is a death
+        "父が通販の漢方を2年飲んでいて、肝臓の数値が悪くなり、腎臓ももうだめで人工透析が始まりました",
+        "娘が、こんにゃくゼリーを喉に詰まらせて、救急車で運ばれてそのまま…",
+    ],
+)
+def test_the_rules_alone_flag_wordings_of_the_v36_v37_round(text: str) -> None:
+    assert screen(text, second_opinion=False).tier == "serious"
 
 
 def test_a_pneumonia_a_product_caused_is_no_unrelated_illness() -> None:
