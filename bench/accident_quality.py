@@ -57,6 +57,8 @@ since: DEV now.
 ``v36_fresh`` (cases on the law's exact line: fire spread beyond the product, any CO, 入院 only with a certain 30 days)
 blind once after the v32–v35 round: 0.975 / 0.81; ``v37_fresh`` (a day at a center, mostly contract trouble) blind
 once after the v36 fixes: 0.95 / 0.97 (要確認 1.00 on both); both tuned on since: DEV now.
+``v38_fresh`` (injuries on the law's line) and ``v39_fresh`` (who and what caused it), blind once after the v36/v37
+round: v38 1.00 / 0.75, v39 0.95 / 0.86 (要確認 1.00 on both); both tuned on since: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -127,6 +129,8 @@ SPLITS = (
     "v34_fresh",  # 96 by a 24th blind author (infants and small children), blind once after v35 (dev)
     "v36_fresh",  # 96 by a 25th blind author (the law's exact line), blind once after v32-v35 (dev)
     "v37_fresh",  # 96 by a 26th blind author (a day at a center), blind once after the v36 fixes (dev)
+    "v38_fresh",  # 96 by a 27th blind author (injuries on the law's line), blind once after v36/v37 (dev)
+    "v39_fresh",  # 96 by a 28th blind author (who and what caused it), blind once after v36/v37 (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -168,6 +172,8 @@ ROLE = {
     "v34_fresh": "v34 (blind once, now dev)",
     "v36_fresh": "v36 (blind once, now dev)",
     "v37_fresh": "v37 (blind once, now dev)",
+    "v38_fresh": "v38 (blind once, now dev)",
+    "v39_fresh": "v39 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

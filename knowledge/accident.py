@@ -68,12 +68,12 @@ TREAT = (
 DURATION = re.compile(
     rf"(?:全治|{TREAT})[^。\n]{{0,12}}?({NUM})\s*{UNIT}"
     rf"|({NUM})\s*{UNIT}[^。\n]{{0,6}}?(?:の|も|ほど|くらい|間|以上)?[^。\n]{{0,6}}?"
-    rf"(?:{TREAT}|けが|怪我|重傷|通っ|通い|かよっ)"
+    rf"(?:{TREAT}|けが|怪我|重傷|通っ|通い|かよっ|通う(?:て|た))"  # 通うてる: Kansai for 通ってる
 )
 # a short stated course: a total (全治3週間, 加療10日) or healed after N (2日で良くなった, 1週間で退院して元気)
 SHORT_COURSE = re.compile(
     rf"(?:全治|加療|治療期間|治療(?:に|は|が))[^。\n]{{0,6}}?({NUM})\s*{UNIT}"
-    rf"|({NUM})\s*{UNIT}(?:ほど|くらい|ぐらい|程度)?で(?:良く|よく|治|なお|回復|完治|元に|普通に)"
+    rf"|({NUM})\s*{UNIT}(?:ほど|くらい|ぐらい|程度)?で[^。、\n]{{0,8}}?(?:良く|よく|治|なお|回復|完治|元に|普通に|終了)"
     # an admission of N, then recovered (1週間で退院して元気, 3日入院しました。今は元気です)
     rf"|({NUM})\s*{UNIT}(?:ほど|くらい|ぐらい|程度|間)?(?:だけ)?[ねよ、]*(?:で)?(?:退院|入院)[^\n]{{0,24}}?"
     rf"(?:普通に|元気|問題な|完治|治り|治っ|良くな|よくな|回復し|(?:数値|値|体調)(?:も|が)?(?:戻|もど)っ)"
@@ -430,7 +430,7 @@ def _short_treatment(c: _Compiled, norm: str, views: list[str], treatment: bool)
     """The words stating a short course of treatment, when the message states one and nothing longer.
 
     An admission period (2週間入院) is not a course: treatment goes on after discharge. A course up to
-    ``short_treatment_max_days`` counts (a prognosis is an estimate: 全治4週間 is close to 30 days).
+    ``short_treatment_max_days`` counts (28: 全治4週間 is under the law's 30 days, so 要確認, not a flag).
     """
     if any(d >= c.rules.duration_threshold_days for v in views for _, d in _durations(v, treatment)):
         return None

@@ -410,8 +410,8 @@ def test_v6_uncertain_cases_go_to_review_naming_why(text: str, why: str) -> None
     [
         # an admission period is not a whole course: treatment goes on after discharge
         "カセットコンロが破裂して顔をやけど、入院3週間",
-        # 全治4週間 is too close to 30 days to call short
-        "キックボードで転倒して手首を骨折、全治4週間",
+        # 全治1か月 is the law's 30 days
+        "キックボードで転倒して手首を骨折、全治1か月",
         # a short stay, but the treatment still goes on
         "湯たんぽでやけどして1週間入院、今も通院中です",
         # flames put out at home, but the room burned
@@ -689,6 +689,31 @@ ROUND_CASES = [
         "review",
     ),
     ("「タコ足配線は火事の元ですよ」と言って、点検の人が高い分電盤を勧めてきた", "not serious"),
+    # v38 (injuries on the law's line): 全治4週間 is under 30 days (要確認, no flag); slight numbness after a short
+    # course; a brief faint sent home the same day; a pitch in 『』; a seizure, a marathon, horseplay, inattention
+    ("スキー場で転んで手首を骨折しました。全治4週間と言われています", "review"),
+    (
+        "整骨院の電気治療のあと腰にしびれが出ました。通院は10日で終わって、今はわずかにしびれが残る程度です",
+        "review",
+    ),
+    ("岩盤浴で気を失って救急車で運ばれたけど、その日のうちに帰宅できました", "review"),
+    (
+        "リフォーム屋さんが『このままだと床が抜けて大けがしますよ』って言ってきて、すぐ工事しろって",
+        "not serious",
+    ),
+    (
+        "消火器の訪問販売で『火事で亡くなる人の多くは消火器がなかった』と言われ、3本契約しました",
+        "not serious",
+    ),
+    ("父が自宅で持病の発作により亡くなりました。葬儀の費用について相談です", "not serious"),
+    ("フルマラソンに出て、自分のペース配分のミスで肉離れ。全治6週間", "not serious"),
+    ("友達とふざけあってて押されて転んで、腕を骨折。全治2か月", "not serious"),
+    ("夫がバイクでよそ見して転んで、鎖骨を折って全治2か月。バイクは何ともないです", "not serious"),
+    # v39 (who and what caused it): weather with a product unused or unfitted, a procedure not yet had, a drama
+    ("熱中症で救急搬送され1週間入院。エアコンは故障なく未使用でした", "not serious"),
+    ("地震で本棚が倒れて祖母が腕を骨折。転倒防止器具はつけていませんでした", "not serious"),
+    ("脱毛サロンの施術のローンを組んだけど、施術はまだ受けてないので解約したい", "not serious"),
+    ("映画で見たような「充電器からの火事」が怖くて、寝る前は全部抜いています", "not serious"),
 ]
 
 
@@ -700,9 +725,12 @@ ROUND_CASES = [
         # v37: lifelong dialysis is a lasting disability; そのまま… after an ambulance is a death
         "父が通販の漢方を2年飲んでいて、肝臓の数値が悪くなり、腎臓ももうだめで人工透析が始まりました",
         "娘が、こんにゃくゼリーを喉に詰まらせて、救急車で運ばれてそのまま…",
+        # v39: 通うてる (Kansai) counts the weeks of visits; a finger left bent is a lasting disability
+        "エステの薬剤で首がただれて、もう6週間通うてるけど、まだ赤いんよ",
+        "遊具に指をはさんで骨が欠けて、結局指が曲がったまま治らなかった",
     ],
 )
-def test_the_rules_alone_flag_wordings_of_the_v36_v37_round(text: str) -> None:
+def test_the_rules_alone_flag_wordings_of_the_v36_to_v39_rounds(text: str) -> None:
     assert screen(text, second_opinion=False).tier == "serious"
 
 
