@@ -259,6 +259,15 @@ def _kana_candidate(run: str) -> bool:
     )
 
 
+GIVEN_THEN_HONORIFIC_RE = re.compile(r"([\u3041-\u3093]{2,5}?)(?:です|さん|さま|様|と申|くん|ちゃん)")
+
+
+def _given_after(norm: str, end: int) -> int | None:
+    """The end of a hiragana given name right after a known family name (やまもと|けんいち と申します)."""
+    m = GIVEN_THEN_HONORIFIC_RE.match(norm, end)
+    return m.end(1) if m else None
+
+
 def kana_names(norm: str, is_common_word: object = None) -> list[Span]:
     """Names in katakana or hiragana (see the module docstring)."""
     out: list[Span] = []
@@ -271,6 +280,10 @@ def kana_names(norm: str, is_common_word: object = None) -> list[Span]:
     for m in _kana_re().finditer(norm):
         s, e = m.start(), m.end()
         prev, rest = norm[s - 1 : s], norm[e : e + 6]
+        given = _given_after(norm, e)
+        if given:
+            e = given  # やまもと|けんいち と申します: a family name, then a given name, is one name
+            rest = norm[e : e + 6]
         if re.match(r"[\u3041-\u3093]", rest) and not re.match(
             r"(?:です|さん|さま|様|と申|より|って|くん|ちゃん)", rest
         ):
