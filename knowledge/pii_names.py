@@ -259,7 +259,9 @@ def _kana_candidate(run: str) -> bool:
     )
 
 
-GIVEN_THEN_HONORIFIC_RE = re.compile(r"([\u3041-\u3093]{2,5}?)(?:です|さん|さま|様|と申|くん|ちゃん)")
+GIVEN_THEN_HONORIFIC_RE = re.compile(
+    r"(?![のはがをにともへでや])([\u3041-\u3093]{2,5}?)(?:です|さん|さま|様|と申|くん|ちゃん|[がはをにの](?![\u3041-\u3093]))"
+)
 
 
 def _given_after(norm: str, end: int) -> int | None:
@@ -281,9 +283,9 @@ def kana_names(norm: str, is_common_word: object = None) -> list[Span]:
         s, e = m.start(), m.end()
         prev, rest = norm[s - 1 : s], norm[e : e + 6]
         given = _given_after(norm, e)
-        if given:
-            e = given  # やまもと|けんいち と申します: a family name, then a given name, is one name
-            rest = norm[e : e + 6]
+        if given and not (re.match(r"[\u3041-\u3093]", prev) and prev not in "はのが"):
+            out.append((s, given, "name"))  # やまもと|けんいち と申します: family then given name, one name
+            continue
         if re.match(r"[\u3041-\u3093]", rest) and not re.match(
             r"(?:です|さん|さま|様|と申|より|って|くん|ちゃん)", rest
         ):

@@ -28,6 +28,7 @@ from knowledge.pii import find_pii, luhn_ok, mask, mynumber_ok
         ("私はKenichi\nSuzukiと申します", "Kenichi"),  # a brand-like surname, the name split over a line
         # a family name in hiragana before a given name the reading list does not know (a property test found it)
         ("私はやまもとけんいちと申します", "やまもと"),
+        ("母のやまもとけんいちが契約しました", "やまもと"),
     ],
 )
 def test_personal_data_is_masked(text: str, leak: str) -> None:
