@@ -59,6 +59,8 @@ blind once after the v32–v35 round: 0.975 / 0.81; ``v37_fresh`` (a day at a ce
 once after the v36 fixes: 0.95 / 0.97 (要確認 1.00 on both); both tuned on since: DEV now.
 ``v38_fresh`` (injuries on the law's line) and ``v39_fresh`` (who and what caused it), blind once after the v36/v37
 round: v38 1.00 / 0.75, v39 0.95 / 0.86 (要確認 1.00 on both); both tuned on since: DEV now.
+``v40_fresh`` (CO and fire told by their traces) and ``v41_fresh`` (messy text: voice input, romaji, no punctuation),
+blind once after the v38/v39 round: v40 1.00 / 0.93, v41 0.975 / 0.89 (要確認 1.00 on both); both tuned on since: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -131,6 +133,8 @@ SPLITS = (
     "v37_fresh",  # 96 by a 26th blind author (a day at a center), blind once after the v36 fixes (dev)
     "v38_fresh",  # 96 by a 27th blind author (injuries on the law's line), blind once after v36/v37 (dev)
     "v39_fresh",  # 96 by a 28th blind author (who and what caused it), blind once after v36/v37 (dev)
+    "v40_fresh",  # 96 by a 29th blind author (CO and fire by their traces), blind once after v38/v39 (dev)
+    "v41_fresh",  # 96 by a 30th blind author (messy text), blind once after v38/v39 (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -174,6 +178,8 @@ ROLE = {
     "v37_fresh": "v37 (blind once, now dev)",
     "v38_fresh": "v38 (blind once, now dev)",
     "v39_fresh": "v39 (blind once, now dev)",
+    "v40_fresh": "v40 (blind once, now dev)",
+    "v41_fresh": "v41 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

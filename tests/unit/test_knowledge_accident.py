@@ -714,6 +714,19 @@ ROUND_CASES = [
     ("地震で本棚が倒れて祖母が腕を骨折。転倒防止器具はつけていませんでした", "not serious"),
     ("脱毛サロンの施術のローンを組んだけど、施術はまだ受けてないので解約したい", "not serious"),
     ("映画で見たような「充電器からの火事」が怖くて、寝る前は全部抜いています", "not serious"),
+    # v40 (CO and fire by their traces): news before 買ったばかり is still hearsay; a toy's part that tore off; lightning
+    ("テレビで石油ストーブの火事で亡くなった人がいたって見て、うちも買ったばかりで不安です", "not serious"),
+    ("歯固めの一部がちぎれて口に入り、口の中が少し切れたけど数日で治りました", "not serious"),
+    ("ぬいぐるみの耳の部分がちぎれて、中の綿が出てきました。子どもは無事です", "not serious"),
+    ("去年、落雷で物置が燃えて、保険の査定額に納得がいきません", "not serious"),
+    # v41 (messy text): romaji hypotheticals, threats quoted in a pitch, a death at home behind a bill
+    (
+        "公園を散歩中に自らつまずいて転び、手首を骨折して入院中。退院後の車いすレンタルの契約について",
+        "not serious",
+    ),
+    ("moshi kotatsu kara kaji ni nattara dou sureba ii?", "not serious"),
+    ("脱毛サロンで『今やらないとシミが一生残る』って脅されて、契約しそうになった", "not serious"),
+    ("祖母が家で亡くなったあと、遺品整理の業者に高額な請求をされました", "not serious"),
 ]
 
 
@@ -728,9 +741,13 @@ ROUND_CASES = [
         # v39: 通うてる (Kansai) counts the weeks of visits; a finger left bent is a lasting disability
         "エステの薬剤で首がただれて、もう6週間通うてるけど、まだ赤いんよ",
         "遊具に指をはさんで骨が欠けて、結局指が曲がったまま治らなかった",
+        # v41: a voice-input homophone (無くなりました for 亡くなりました)
+        "父がレンタルの介護ベッドの柵に首を挟まれて無くなりました",
+        # a body part that tore off is still an amputation
+        "シュレッダーに指を巻き込まれて指先がちぎれました",
     ],
 )
-def test_the_rules_alone_flag_wordings_of_the_v36_to_v39_rounds(text: str) -> None:
+def test_the_rules_alone_flag_wordings_of_the_v36_to_v41_rounds(text: str) -> None:
     assert screen(text, second_opinion=False).tier == "serious"
 
 
