@@ -10,10 +10,11 @@ the flag recall/precision when an unflagged text the model scores ``p >= T`` is 
 the rounds (without the shipped guards — no promotion over a stated short course or a suppress blocker —,
 which only promote less). Nothing here reads a frozen split. Results go to bench/results/accident_promotion_backtest.json.
 
-``all_rounds`` repeats this for every blind set v11–v35 (2,400 texts, 1,000 serious) from the rules alone of each
-set's arrival, and tries a lower bar for texts the rules sent to 要確認. On 2026-12-03: rules 0.911 / 0.889;
-promote at 0.7 → 0.982 / 0.888; at 0.6 → 0.987 / 0.877; at 0.5 → 0.990 / 0.857; adding review ∧ p ≥ 0.5 to
-0.7 → 0.985 / 0.863. The lower bars buy little recall for much precision, so PROMOTE_AT stays 0.7.
+``all_rounds`` repeats this for every blind set v11–v41 (2,976 texts, 1,240 serious) from the rules alone of each
+set's arrival, tries a lower bar for texts the rules sent to 要確認, and the model's C (``C_VALUES``). On 2026-12-03:
+rules 0.914 / 0.883; promote at 0.7 → 0.982 / 0.883; at 0.6 → 0.987 / 0.869; at 0.5 → 0.991 / 0.851; adding review ∧
+p ≥ 0.5 to 0.7 → 0.986 / 0.856; C 1…16 at 0.7 → 0.954 / 0.886 … 0.986 / 0.879. The lower bars buy little recall for
+much precision and C barely matters, so PROMOTE_AT stays 0.7 and C 4.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ ROUNDS = {
     "v15_fresh": "80f592b",
 }
 # the sets that arrived after the promotion landed; their first runs already had it, so they are screened with
-# the rules alone of the commit before them (v25, v29, v30, v32, v34 and v35 were first scored on an uncommitted tree
+# the rules alone of the commit before them (v25, v29, v30, v32, v34, v35 and v37 were first scored on an uncommitted tree
 # part-way through a round: the parent commit is the closest rebuild and scores them no better)
 LATER_ROUNDS = {
     "v16_fresh": "6750fa5",
@@ -67,9 +68,16 @@ LATER_ROUNDS = {
     "v35_fresh": "a64cfad",
     "v32_fresh": "a64cfad",
     "v34_fresh": "a64cfad",
+    "v36_fresh": "ab4125b",
+    "v37_fresh": "ab4125b",
+    "v38_fresh": "bde8f60",
+    "v39_fresh": "bde8f60",
+    "v40_fresh": "6cea34f",
+    "v41_fresh": "6cea34f",
 }
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 REVIEW_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
+C_VALUES = (1.0, 2.0, 4.0, 8.0, 16.0)
 SCREEN = """
 import json, sys
 from knowledge import accident
@@ -99,8 +107,8 @@ def first_run_tiers(commit: str, texts: list[str]) -> list[tuple[str, str]]:
     return [(with_model, alone) for with_model, alone in json.loads(out)]
 
 
-def model_before(split: str) -> Any:
-    """A model trained like bench/train_accident_model.py on the dev splits listed before ``split``."""
+def model_before(split: str, c: float = 4.0) -> Any:
+    """A model trained like bench/train_accident_model.py (C ``c``) on the dev splits listed before ``split``."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -112,18 +120,19 @@ def model_before(split: str) -> Any:
     )
     pipe = make_pipeline(
         TfidfVectorizer(analyzer=char_ngrams, min_df=2, sublinear_tf=True),
-        LogisticRegression(C=4.0, solver="liblinear", class_weight="balanced", random_state=0),
+        LogisticRegression(C=c, solver="liblinear", class_weight="balanced", random_state=0),
     )
     return pipe.fit([r["text"] for r in rows], [r["label"] == "serious" for r in rows])
 
 
 def later_rounds() -> dict[str, Any]:
-    """v11–v35, each screened by the rules alone of its arrival, with a model trained on the sets before it.
+    """v11–v41, each screened by the rules alone of its arrival, with a model trained on the sets before it.
 
     Besides promoting any unflagged text at ``p >= T``, it tries a lower bar for what the rules already sent
     to 要確認: flagged when the rules gave review and ``p >= R`` (``PROMOTE_AT`` 0.7 for the rest).
     """
     records: list[tuple[bool, str, float]] = []  # (gold serious, first-run rules-alone tier, p)
+    by_c: dict[float, list[float]] = {c: [] for c in C_VALUES}  # p under each regularization strength
     rounds = {**ROUNDS, **LATER_ROUNDS}
     for split, commit in rounds.items():
         rows = read_jsonl(DATA / f"accident_{split}.jsonl")
@@ -131,6 +140,8 @@ def later_rounds() -> dict[str, Any]:
         tiers = first_run_tiers(commit, texts)
         batch_first = min((s for s, c in rounds.items() if c == commit), key=SPLITS.index)
         probs = model_before(batch_first).predict_proba(texts)[:, 1]
+        for c in C_VALUES:
+            by_c[c] += [float(p) for p in model_before(batch_first, c).predict_proba(texts)[:, 1]]
         records += [
             (r["label"] == "serious", alone, float(p))
             for r, (_, alone), p in zip(rows, tiers, probs, strict=True)
@@ -155,6 +166,19 @@ def later_rounds() -> dict[str, Any]:
     out: dict[str, Any] = {"rows": len(records), "serious": serious, "rules_first_run": figures(None)}
     out |= {f"promote_at_{t}": figures(t) for t in THRESHOLDS}
     out |= {f"promote_at_0.7_review_at_{r}": figures(0.7, r) for r in REVIEW_THRESHOLDS}
+    # the model's C (bench/train_accident_model.py uses 4): promotion at 0.6 / 0.7 / 0.8 under each
+    for c, probs in by_c.items():
+        flagged_by = {
+            t: [(g, tier == "serious" or p >= t) for (g, tier, _), p in zip(records, probs, strict=True)]
+            for t in (0.6, 0.7, 0.8)
+        }
+        out[f"C_{c}"] = {
+            f"promote_at_{t}": {
+                "recall": round(sum(g and f for g, f in fl) / serious, 4),
+                "precision": round(sum(g and f for g, f in fl) / max(1, sum(f for _, f in fl)), 4),
+            }
+            for t, fl in flagged_by.items()
+        }
     out["review_tier"] = {
         "serious": sum(g and t == "review" for g, t, _ in records),
         "not_serious": sum(not g and t == "review" for g, t, _ in records),

@@ -727,6 +727,15 @@ ROUND_CASES = [
     ("moshi kotatsu kara kaji ni nattara dou sureba ii?", "not serious"),
     ("脱毛サロンで『今やらないとシミが一生残る』って脅されて、契約しそうになった", "not serious"),
     ("祖母が家で亡くなったあと、遺品整理の業者に高額な請求をされました", "not serious"),
+    # v43 (teenagers and young adults): hyperbole, TV features, a fall with 製品の関与なし
+    ("部活きつすぎて骨折れるくらい疲れたｗ", "not serious"),
+    ("このゲーム神すぎて死んだ、会場も燃えてた🔥", "not serious"),
+    ("TVの特集でヒーターの火災を見て、うちのが心配になりました", "not serious"),
+    ("河川敷をランニング中に転んで手首を骨折、全治2か月。製品の関与なし。保険の相談です", "not serious"),
+    # v42 (severity told by what came after): a Kansai worry, a wheelchair used before, a death behind a 違約金
+    ("電気毛布つけたまま寝ても火事にならんか心配なんです", "not serious"),
+    ("母はもともと車いす生活ですが、レンタルの車いすが合わないので契約を解除したい", "not serious"),
+    ("夫が亡くなって一人暮らしなので、ウォーターサーバーをやめたいのに違約金を言われた", "not serious"),
 ]
 
 
@@ -745,9 +754,15 @@ ROUND_CASES = [
         "父がレンタルの介護ベッドの柵に首を挟まれて無くなりました",
         # a body part that tore off is still an amputation
         "シュレッダーに指を巻き込まれて指先がちぎれました",
+        # v43: a product that failed on a level crossing is no mere traffic accident; treatment still going on
+        # is no background to a refund question
+        "電動車いすが踏切で急に止まってしまい、電車と接触して父が亡くなりました",
+        "去年エステの脱毛でやけどして、半年たった今も皮膚科に通っています。今回は返金の相談です",
+        # v42: a trainer's instruction is a cause, even when the message is about 休業補償
+        "パーソナルで重すぎるデッドリフトやらされて腰椎圧迫骨折。休業補償って請求できますか",
     ],
 )
-def test_the_rules_alone_flag_wordings_of_the_v36_to_v41_rounds(text: str) -> None:
+def test_the_rules_alone_flag_wordings_of_the_v36_to_v43_rounds(text: str) -> None:
     assert screen(text, second_opinion=False).tier == "serious"
 
 
