@@ -63,6 +63,9 @@ round: v38 1.00 / 0.75, v39 0.95 / 0.86 (要確認 1.00 on both); both tuned on 
 blind once after the v38/v39 round: v40 1.00 / 0.93, v41 0.975 / 0.89 (要確認 1.00 on both); both tuned on since: DEV now.
 ``v43_fresh`` (teenagers and young adults) blind once after the v40/v41 round: 0.95 / 0.90; ``v42_fresh`` (severity
 told by what came after) blind once after the v43 fixes: 0.975 / 0.93 (要確認 1.00 on both); both tuned on since: DEV now.
+``v44_fresh`` (PIO-NET style case records) and ``v45_fresh`` (mixed messages: hypotheticals, several people,
+corrections), blind once after the v42/v43 round: v44 1.00 / 0.91, v45 0.975 / 0.87 (要確認 1.00 on both); both tuned
+on since: DEV now.
 ``v5_blind`` (320, bench/data/accident_v5_blind.jsonl, 128 serious) was written by another separate session
 that read only the law (DOMAIN.md §3 and the seeds), never a rule or another set; the screener's author never
 opened it, and it was first scored once with the final rules: it is FROZEN, the honest figure. The frozen test
@@ -139,6 +142,8 @@ SPLITS = (
     "v41_fresh",  # 96 by a 30th blind author (messy text), blind once after v38/v39 (dev)
     "v43_fresh",  # 96 by a 31st blind author (teenagers and young adults), blind once after v40/v41 (dev)
     "v42_fresh",  # 96 by a 32nd blind author (severity told by what came after), blind once after v43 (dev)
+    "v44_fresh",  # 96 by a 33rd blind author (PIO-NET style records), blind once after v42/v43 (dev)
+    "v45_fresh",  # 96 by a 34th blind author (mixed messages), blind once after v42/v43 (dev)
     "v5_blind",  # 320 rows by a second separate author who never saw the rules; FROZEN, never tuned on
 )
 # never trained or tuned on (bench/train_accident_model.py and bench/accident_classifier.py leave them out)
@@ -186,6 +191,8 @@ ROLE = {
     "v41_fresh": "v41 (blind once, now dev)",
     "v42_fresh": "v42 (blind once, now dev)",
     "v43_fresh": "v43 (blind once, now dev)",
+    "v44_fresh": "v44 (blind once, now dev)",
+    "v45_fresh": "v45 (blind once, now dev)",
     "v5_blind": "v5 blind (frozen)",
 }
 

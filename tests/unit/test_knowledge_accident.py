@@ -736,6 +736,13 @@ ROUND_CASES = [
     ("電気毛布つけたまま寝ても火事にならんか心配なんです", "not serious"),
     ("母はもともと車いす生活ですが、レンタルの車いすが合わないので契約を解除したい", "not serious"),
     ("夫が亡くなって一人暮らしなので、ウォーターサーバーをやめたいのに違約金を言われた", "not serious"),
+    # v44 (PIO-NET memos) and v45 (mixed messages): a pushy seller after a fall, a school report, 使用料, a pitch's
+    # 火事になっても, Kyushu 出とらん
+    ("おじいちゃんが畑で転んで足を骨折。そのあと健康器具の訪問販売がしつこくて困ってます", "not serious"),
+    ("大学のレポートで調べています。やけどで全治30日以上かかった場合も重大事故になりますか", "not serious"),
+    ("母の死亡後、母名義の墓地の使用料を返してほしい", "not serious"),
+    ("リフォーム中に家が火事になっても保証しますと言われて契約しました。解約したい", "not serious"),
+    ("充電器のとこがバチってなって焦げとったけど、火は出とらんよ", "not serious"),
 ]
 
 
@@ -760,9 +767,11 @@ ROUND_CASES = [
         "去年エステの脱毛でやけどして、半年たった今も皮膚科に通っています。今回は返金の相談です",
         # v42: a trainer's instruction is a cause, even when the message is about 休業補償
         "パーソナルで重すぎるデッドリフトやらされて腰椎圧迫骨折。休業補償って請求できますか",
+        # v45: fingertips lost, told between commas
+        "裁断機に孫が手を入れて、指二本、先のほう、なくなりました",
     ],
 )
-def test_the_rules_alone_flag_wordings_of_the_v36_to_v43_rounds(text: str) -> None:
+def test_the_rules_alone_flag_wordings_of_the_v36_to_v45_rounds(text: str) -> None:
     assert screen(text, second_opinion=False).tier == "serious"
 
 
