@@ -74,7 +74,7 @@ def main() -> int:
         for r in read_jsonl(DATA / f"accident_{s}.jsonl")
     ]
     model = make_pipeline(
-        TfidfVectorizer(analyzer=char_ngrams, min_df=2, sublinear_tf=True),
+        TfidfVectorizer(analyzer=char_ngrams, min_df=3, sublinear_tf=True),
         LogisticRegression(C=4.0, solver="liblinear", class_weight="balanced", random_state=0),
     )
     model.fit([r["text"] for r in train], [r["label"] == "serious" for r in train])

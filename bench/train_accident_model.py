@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/train_accident_model.py [--check]     # needs scikit-learn
 
-Char 1–3-grams (knowledge.accident_model.char_ngrams), TF-IDF (min_df 2, sublinear tf), logistic regression
+Char 1–3-grams (knowledge.accident_model.char_ngrams), TF-IDF (min_df 3, sublinear tf), logistic regression
 (liblinear, C=4, balanced classes, random_state 0) on every DEV split of bench/accident_quality.py but ``NOT_TRAINED`` — never
 v2_test, v4_test or v5_blind (frozen: accident_quality.FROZEN). Rows are sorted by text first, so the same data gives
 the same file. The script checks that the pure-Python scorer reproduces scikit-learn's probabilities.
@@ -45,7 +45,7 @@ def build() -> tuple[str, list[str], list[float]]:
     )
     texts = [r["text"] for r in rows]
     labels = [r["label"] == "serious" for r in rows]
-    vec = TfidfVectorizer(analyzer=char_ngrams, min_df=2, sublinear_tf=True)
+    vec = TfidfVectorizer(analyzer=char_ngrams, min_df=3, sublinear_tf=True)
     x = vec.fit_transform(texts)
     clf = LogisticRegression(C=4.0, solver="liblinear", class_weight="balanced", random_state=0)
     clf.fit(x, labels)
