@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.add_exception_handler(OperationalError, database_unavailable)  # 503 + Retry-After, not 500
     from config.health import router as health_router
     from crm.accident_api import router as accident_router
+    from crm.accident_check_api import router as accident_check_router
     from crm.api import router as crm_router
     from crm.live_api import router as live_router
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool | None = None
     app.include_router(crm_router, responses=ERROR_RESPONSES)
     app.include_router(live_router, responses=ERROR_RESPONSES)
     app.include_router(accident_router, responses=ERROR_RESPONSES)
+    app.include_router(accident_check_router, responses=ERROR_RESPONSES)
     for module in optional:
         if not module.__name__.startswith("channels."):
             app.include_router(module.router, responses=ERROR_RESPONSES)

@@ -23,8 +23,9 @@ from config.runtime import EventHandler, Runtime, get_runtime
 from config.runtime import set_runtime as _install_runtime
 from config.settings import Settings
 from crm import events
+from crm.accident_checks import escalate_stale_checks_job, set_possible_detector
 from crm.accident_escalation import escalate_overdue_job
-from crm.alerts import alert_overdue_accident, alert_serious_accident
+from crm.alerts import alert_overdue_accident, alert_serious_accident, alert_stale_check
 from crm.backlog import backlog_counts
 from crm.claim_port import set_claimer
 from crm.db import make_engine
@@ -32,7 +33,7 @@ from crm.delivery import deliver_on_reply, retry_due_outbox
 from crm.intake import set_accident_detector
 from crm.knowledge_port import set_knowledge_port
 from crm.retention import retention_job
-from knowledge.accident import detect_serious_accident
+from knowledge.accident import detect_check_needed, detect_serious_accident
 from knowledge.privacy import KnowledgePrivacy
 from knowledge.self_help import self_help_job
 from knowledge.wiring import embed_pending_job, index_resolved_ticket_job
@@ -49,6 +50,7 @@ HANDLERS: dict[type[events.DomainEvent], tuple[EventHandler, ...]] = {
     events.ReplyQueued: (deliver_on_reply,),
     events.SeriousAccidentSuspected: (alert_serious_accident,),
     events.AccidentNotificationOverdue: (alert_overdue_accident,),
+    events.AccidentCheckOverdue: (alert_stale_check,),
     events.MessageReceived: (routing_jobs.route_on_message,),
     events.TicketResolved: (routing_jobs.release_on_resolve, index_resolved_ticket_job),
     events.CallEnded: (routing_jobs.on_call_ended,),  # a caller who hung up while waiting leaves the queue
@@ -69,6 +71,7 @@ PERIODIC: tuple[tuple[Callable[[], Any], float], ...] = (
     (routing_jobs.sweep_new_tickets, 10),
     (poll_email_imap, 60),  # email accounts with IMAP settings (channels/email/imap.py)
     (escalate_overdue_job, 60),  # 重大事故等 drafts not notified in time (crm.accident_escalation)
+    (escalate_stale_checks_job, 60),  # 要確認 nobody judged in time (crm.accident_checks)
     (embed_pending_job, 2),  # vectors for hybrid search, in the background (knowledge.wiring)
     (retention_job, 3600),  # APPI retention (crm.retention): purges what is due today in JST
 )
@@ -94,6 +97,7 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime.periodic = [PeriodicJob(fn, every_seconds=every) for fn, every in PERIODIC]
     runtime.backlog_counts = lambda: backlog_counts(engine)
     set_accident_detector(detect_serious_accident)
+    set_possible_detector(detect_check_needed)
     set_knowledge_port(KnowledgePrivacy())
     set_claimer(claim_for_reply)
     runtime.adapters = AdapterRegistry(engine, settings, factories=adapter_factories(settings, redis))

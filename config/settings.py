@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     slack_signing_secret: str = ""  # verifies the /madoguchi slash command (routing/slack_command.py)
     # 重大事故等: a draft not notified this long after 情報を得た日時 escalates (crm.accident_escalation)
     accident_notify_within_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # a possible 重大事故等 (要確認) nobody judged this long goes to supervisors (crm.accident_checks)
+    accident_check_within_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
     pdf_font_path: str = ""  # a Japanese TTF/OTF/TTC for notification PDFs; empty: look for Noto CJK / IPA
 
     # Twilio Voice (channels/voice): account credentials, the softphone's API key and TwiML App, IVR options

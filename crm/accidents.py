@@ -68,8 +68,11 @@ def draft_report(session: Session, *, ticket: Ticket, author: User) -> AccidentR
     )
     session.add(report)
     if not ticket.serious_accident:
+        from crm.accident_checks import settle_on_flag
+
         ticket.serious_accident = True
         session.add(ticket)
+        settle_on_flag(session, ticket)  # opening a notification draft answers a pending 要確認
     session.flush()
     write_audit(
         session,
@@ -176,8 +179,11 @@ def flag_if_serious(session: Session, ticket: Ticket, text: str) -> list[str]:
 
     reasons = detect_serious_accident(text)
     if reasons and not ticket.serious_accident:
+        from crm.accident_checks import settle_on_flag
+
         ticket.serious_accident = True
         session.add(ticket)
+        settle_on_flag(session, ticket)
         record_event(
             session,
             SeriousAccidentSuspected(
@@ -186,6 +192,10 @@ def flag_if_serious(session: Session, ticket: Ticket, text: str) -> list[str]:
                 reasons=tuple(reasons),
             ),
         )
+    elif not reasons:
+        from crm.accident_checks import open_check_if_possible
+
+        open_check_if_possible(session, ticket, text)  # 要確認 in the note: a counselor judges it
     return reasons
 
 

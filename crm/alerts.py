@@ -78,3 +78,28 @@ def alert_overdue_accident(event: dict[str, Any]) -> bool:
     except (SlackApiError, SlackClientError) as exc:
         raise RuntimeError(f"Slack overdue alert for ticket {event['ticket_id']} failed: {exc}") from exc
     return True
+
+
+def alert_stale_check(event: dict[str, Any]) -> bool:
+    """Handler for AccidentCheckOverdue: a possible 重大事故等 nobody judged in time (no personal data)."""
+    runtime = get_runtime()
+    settings = runtime.settings
+    if not settings.slack_enabled:
+        log.warning(
+            "possible 重大事故等 not judged on ticket %s; Slack alerts are not configured", event["ticket_id"]
+        )
+        return False
+    with Session(runtime.engine) as session:
+        center = session.get(Center, event["center_id"])
+    minutes = int(event.get("pending_seconds") or 0) // 60
+    text = (
+        f":warning: 重大事故等の要確認が未判断 (possible serious accident not judged) — ticket #{event['ticket_id']}"
+        f" at {center.name if center else event['center_id']}: check {event['check_id']} pending for"
+        f" {minutes // 60}時間{minutes % 60}分. Confirm it or rule it out now."
+    )
+    client = slack_client(settings.slack_api_base_url, settings.slack_bot_token)
+    try:
+        client.chat_postMessage(channel=settings.slack_alert_channel, text=text)
+    except (SlackApiError, SlackClientError) as exc:
+        raise RuntimeError(f"Slack check alert for ticket {event['ticket_id']} failed: {exc}") from exc
+    return True

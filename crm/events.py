@@ -110,6 +110,28 @@ class AccidentNotificationOverdue(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PossibleAccidentNoticed(DomainEvent):
+    """The screener's 要確認: a possible 重大事故等 a counselor must confirm (crm.accident_checks)."""
+
+    ticket_id: int
+    center_id: int
+    check_id: int
+    reasons: tuple[str, ...] = ()
+    at: str = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class AccidentCheckOverdue(DomainEvent):
+    """A possible 重大事故等 is still not judged past the center's deadline (crm.accident_checks)."""
+
+    ticket_id: int
+    center_id: int
+    check_id: int
+    pending_seconds: int
+    at: str = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
 class RoutingEvent(DomainEvent):
     """Any routing state change: offered, accepted, declined, timed_out, assigned, overflowed, presence."""
 

@@ -16,6 +16,7 @@ from datetime import UTC
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from crm.accident_checks import open_check_if_possible, settle_on_flag
 from crm.events import MessageReceived, SeriousAccidentSuspected, record_event
 from crm.lifecycle import transition
 from crm.messaging import Attachment as InboundAttachment
@@ -221,6 +222,7 @@ def _after_consumer_message(session: Session, ticket: Ticket, text: str) -> None
     reasons = detect_serious_accident(text)
     if reasons and not ticket.serious_accident:
         ticket.serious_accident = True
+        settle_on_flag(session, ticket)
         record_event(
             session,
             SeriousAccidentSuspected(
@@ -229,6 +231,8 @@ def _after_consumer_message(session: Session, ticket: Ticket, text: str) -> None
                 reasons=tuple(reasons),
             ),
         )
+    elif not reasons:
+        open_check_if_possible(session, ticket, text)  # 要確認: a counselor confirms or rules it out
     ticket.updated_at = utcnow()
     ticket.version += 1
     session.add(ticket)

@@ -389,6 +389,32 @@ class AccidentReport(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class AccidentCheckStatus(StrEnum):
+    PENDING = "pending"  # the screener's 要確認: a counselor has not judged it yet
+    SERIOUS = "serious"  # judged a 重大事故等: the ticket is flagged
+    NOT_SERIOUS = "not_serious"  # judged not serious, with the counselor's reason
+
+
+class AccidentCheck(SQLModel, table=True):
+    """A possible 重大事故等 (the screener's 要確認 tier) that a counselor must confirm or rule out.
+
+    The flag tier misses a few serious cases on new text; the review tier has held every one on every
+    blind set, so each review item is a check a person closes (crm.accident_checks). One open check per
+    ticket: later 要確認 messages add their reasons to it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    center_id: int = Field(foreign_key="center.id", index=True)
+    status: AccidentCheckStatus = Field(default=AccidentCheckStatus.PENDING, max_length=16)
+    reasons: list[str] = json_column()
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime | None = None
+    decision_note: str = Field(default="", max_length=2000)
+    escalated_at: datetime | None = None  # a pending check past its deadline went to supervisors once
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class RetentionPolicy(SQLModel, table=True):
     """How long a center keeps identifying data after a consultation ends (crm.retention).
 

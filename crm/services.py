@@ -182,6 +182,10 @@ def _change_status(session: Session, ticket: Ticket, new: TicketStatus, actor: U
     if new not in MANUAL_TRANSITIONS[ticket.status]:
         allowed = ", ".join(sorted(s.value for s in MANUAL_TRANSITIONS[ticket.status])) or "none"
         raise Conflict(f"cannot change status from {ticket.status.value} to {new.value}; allowed: {allowed}")
+    if new in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        from crm.accident_checks import refuse_close_while_pending
+
+        refuse_close_while_pending(session, ticket)
     if new == TicketStatus.ASSIGNED and ticket.assignee_id is None:
         raise Conflict("the ticket has no assignee; it goes back to the queue through routing instead")
     transition(session, ticket, new, reason="changed by a counselor", actor=actor.id)

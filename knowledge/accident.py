@@ -577,7 +577,27 @@ def detect_serious_accident(text: str) -> list[str]:
 def detect_possible_accident(text: str) -> list[str]:
     """要確認 reasons: signals a counselor must confirm (review tier), empty when the text is flagged serious.
 
-    Counted as a flag for recall in bench/accident_quality.py (``flag_or_review``); not wired into intake yet.
+    Counted as a flag for recall in bench/accident_quality.py (``flag_or_review``); shown in the suggestions.
     """
     screening = screen(text)
     return [] if screening.tier == "serious" else screening.reasons("review")
+
+
+def detect_check_needed(text: str) -> list[str]:
+    """The rules' 要確認 reasons, which open a check a counselor must close (crm.accident_checks).
+
+    The classifier's second opinion alone (p 0.35–0.7) does not: on 841 contract consultations of the
+    suggestion and FAQ sets it sent 79 texts (9 %) to 要確認, the rules 24 (3 %).
+    """
+    screening = screen(text)
+    if screening.tier == "serious":
+        return []
+    return [
+        r
+        for h, r in zip(_review_hits(screening), screening.reasons("review"), strict=True)
+        if h.rule != "classifier"
+    ]
+
+
+def _review_hits(screening: Screening) -> list[Hit]:
+    return [h for h in screening.hits if h.tier == "review"]

@@ -25,7 +25,17 @@ from sqlmodel import Session, col, select
 
 from config.clock import JST, jst_day_bounds, today_jst
 from config.settings import Settings
-from crm.models import Center, Note, Role, Ticket, TicketStatus, User, utcnow
+from crm.models import (
+    AccidentCheck,
+    AccidentCheckStatus,
+    Center,
+    Note,
+    Role,
+    Ticket,
+    TicketStatus,
+    User,
+    utcnow,
+)
 from crm.queries import visible_center_ids
 from routing.erlang import agents_for_service_level
 from routing.models import Offer, OfferStatus, Presence, PresenceStatus
@@ -246,12 +256,21 @@ def _counselors(session: Session, ids: list[int], start: datetime, end: datetime
 
 def _alerts(session: Session, ids: list[int]) -> list[dict[str, Any]]:
     escalated = select(Note.ticket_id).where(Note.kind == "escalation")
+    to_check = set(
+        session.exec(
+            select(AccidentCheck.ticket_id).where(
+                col(AccidentCheck.center_id).in_(ids), AccidentCheck.status == AccidentCheckStatus.PENDING
+            )
+        ).all()
+    )
     rows = session.exec(
         select(Ticket)
         .where(
             col(Ticket.center_id).in_(ids),
             col(Ticket.status).not_in(CLOSED),
-            col(Ticket.serious_accident).is_(True) | col(Ticket.id).in_(escalated),
+            col(Ticket.serious_accident).is_(True)
+            | col(Ticket.id).in_(escalated)
+            | col(Ticket.id).in_(to_check),
         )
         .order_by(col(Ticket.serious_accident).desc(), col(Ticket.created_at))
         .limit(MAX_ALERTS)
@@ -260,7 +279,11 @@ def _alerts(session: Session, ids: list[int]) -> list[dict[str, Any]]:
         {
             "ticket_id": t.id,
             "center_id": t.center_id,
-            "kind": "serious_accident" if t.serious_accident else "escalation",
+            "kind": "serious_accident"
+            if t.serious_accident
+            else "accident_check"  # a possible 重大事故等 (要確認) nobody has judged yet
+            if t.id in to_check
+            else "escalation",
             "subject": t.subject,
             "status": t.status.value,
             "assignee_id": t.assignee_id,

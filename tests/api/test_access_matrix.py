@@ -22,7 +22,7 @@ from app import create_app
 from config.runtime import Runtime
 from config.settings import Settings
 from crm import accidents
-from crm.models import Attachment, CannedResponse, Message, Role, Ticket, TicketStatus, utcnow
+from crm.models import AccidentCheck, Attachment, CannedResponse, Message, Role, Ticket, TicketStatus, utcnow
 from crm.security import create_access_token
 from knowledge import service as knowledge
 from tests.conftest import _reset_database
@@ -194,6 +194,15 @@ RULES: dict[tuple[str, str], Rule] = {
         400,
         params=REPORT,
         json=lambda w, s: {"method": "電話"},  # 400: draft incomplete
+    ),
+    ("GET", "/api/accident-checks"): rule("user"),
+    ("GET", "/api/tickets/{ticket_id}/accident-checks"): rule("center", params=TICKET),
+    ("POST", "/api/accident-checks/{check_id}/decision"): rule(
+        "center",
+        200,
+        409,  # 409: an earlier identity of the same side decided it already
+        params=on("check", "check_id"),
+        json=lambda w, s: {"decision": "not_serious", "note": "全治1週間、後遺症なし"},
     ),
     ("GET", "/api/accident-reports/{report_id}/notification.pdf"): rule("center", params=REPORT),
     ("GET", "/api/accident-reports/{report_id}/notification.csv"): rule("center", params=REPORT),
@@ -390,6 +399,13 @@ def build_world(client: TestClient) -> World:
             "A": accidents.draft_report(db, ticket=tickets["A"], author=people[SA]).id,  # type: ignore[arg-type]
             "B": accidents.draft_report(db, ticket=tickets["B"], author=sb).id,  # type: ignore[arg-type]
         }
+        checks = {
+            s: AccidentCheck(ticket_id=t.id, center_id=t.center_id, reasons=["要確認"])
+            for s, t in tickets.items()
+        }  # type: ignore[union-attr]
+        db.add_all(checks.values())
+        db.flush()
+        world.ids["check"] = {s: c.id for s, c in checks.items()}
         docs = [
             knowledge.DocumentIn(f"doc-{s}", "faq", "解約", "本文", center_id=world.id("center", s))
             for s in SIDES

@@ -148,3 +148,44 @@ def test_a_possible_accident_shows_as_youkakunin_and_the_draft_flags_the_ticket(
         with Session(runtime.engine) as s:
             ticket = s.get(Ticket, t.ticket_id)
             assert ticket is not None and ticket.serious_accident
+
+
+def test_a_counselor_must_judge_a_possible_accident_before_resolving(
+    migrated: Settings, browser: Any
+) -> None:
+    """要確認 opens a check: the ticket cannot be resolved until a counselor rules it out with a reason."""
+    with serve(create_app(migrated)) as url:
+        runtime = get_runtime()
+        _reset_database(runtime)
+        with Session(runtime.engine, expire_on_commit=False) as session:
+            center = make_center(session, "TKY")
+            make_user(session, center, "sato")
+            t = receive(session, center, "充電器から煙が出て、火が出そうになった", sender="U-check")
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(url + "/")
+        page.fill("input[name=username]", "sato")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#ticket-table tbody tr")
+        page.click("#ticket-table tbody tr")
+        page.wait_for_selector("#accident-check:visible")
+        assert "smoke_scorch" in page.inner_text("#accident-check-reasons")
+        page.click("#resolve")
+        page.wait_for_selector("#error:has-text('要確認')")  # refused while the check is pending
+        page.click("#check-not-serious")
+        page.wait_for_selector("#error:has-text('why')")  # a ruling-out needs its reason
+        page.fill("#accident-check-form input[name=note]", "煙のみ、火は出ていない、けがなし")
+        page.click("#check-not-serious")
+        page.wait_for_selector("#accident-check", state="hidden")
+        page.click("#resolve")
+        assert not errors, errors
+        with Session(runtime.engine) as s:
+
+            def resolved() -> bool:
+                s.rollback()
+                ticket = s.get(Ticket, t.ticket_id)
+                return ticket is not None and ticket.status == "resolved" and not ticket.serious_accident
+
+            assert wait_for(resolved)

@@ -4,7 +4,8 @@
 
 const EVENTS = [
   "MessageReceived", "ReplyQueued", "MessageDeliveryChanged", "TicketChanged", "TicketResolved",
-  "SeriousAccidentSuspected", "AccidentNotificationOverdue", "RoutingEvent", "message",
+  "SeriousAccidentSuspected", "AccidentNotificationOverdue", "PossibleAccidentNoticed", "AccidentCheckOverdue",
+  "RoutingEvent", "message",
 ];
 export const LONG_GAP_MS = 30_000;
 

@@ -41,6 +41,7 @@ export async function openTicket(id) {
   loadContact(ticket.contact_id);
   loadAttachments(id);
   loadSuggestions(id);
+  loadAccidentCheck(id);
   loadSimilar(id);
   loadReferences();
   loadTemplates(id);
@@ -314,6 +315,28 @@ export function renderHit(hit) {
   return li;
 }
 
+// 要確認: a possible 重大事故等 the counselor must confirm or rule out (crm.accident_checks); the ticket
+// cannot be resolved while it is pending.
+let pendingCheck = null;
+async function loadAccidentCheck(id) {
+  const checks = await api("GET", `/api/tickets/${id}/accident-checks`).catch(() => []);
+  if (!state.ticket || state.ticket.id !== id) return;
+  pendingCheck = checks.find((c) => c.status === "pending") || null;
+  $("#accident-check").hidden = !pendingCheck;
+  if (!pendingCheck) return;
+  $("#accident-check-reasons").replaceChildren(...pendingCheck.reasons.map((r) => el("li", r)));
+}
+
+async function decideCheck(decision) {
+  if (!pendingCheck) return;
+  const form = $("#accident-check-form");
+  await api("POST", `/api/accident-checks/${pendingCheck.id}/decision`, { decision, note: form.note.value });
+  form.note.value = "";
+  const id = state.ticket.id;
+  state.ticket = null; // reload everything: a confirmed check flags the ticket
+  await openTicket(id);
+}
+
 async function loadAccidentReport(id) {
   const reports = await api("GET", `/api/tickets/${id}/accident-reports`).catch(() => []);
   if (!state.ticket || state.ticket.id !== id) return; // the counselor moved on meanwhile
@@ -442,6 +465,12 @@ export function bindTicket() {
     await api("POST", `/api/tickets/${state.ticket.id}/accident-reports`);
     await openTicket(state.ticket.id); // a 要確認 ticket is flagged now: the banner and the queue row follow
     await loadAccidentReport(state.ticket.id);
+    await loadAccidentCheck(state.ticket.id); // the draft answered the pending check
+  }));
+  $("#check-serious").addEventListener("click", guard(() => decideCheck("serious")));
+  $("#accident-check-form").addEventListener("submit", guard(async (e) => {
+    e.preventDefault();
+    await decideCheck("not_serious");
   }));
   $("#accident-save").addEventListener("click", guard(async () => { await saveAccident(); await loadAccidentReport(state.ticket.id); }));
   $("#accident-form").addEventListener("submit", guard(async (e) => {

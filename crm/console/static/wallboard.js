@@ -76,8 +76,8 @@ function counselorsOf(centerId) {
 function renderAlerts() {
   const frag = document.createDocumentFragment();
   for (const a of data.alerts) {
-    const li = el("li", null, a.kind === "serious_accident" ? "alert" : "escalation");
-    li.appendChild(el("strong", a.kind === "serious_accident" ? "重大事故等" : t("escalation")));
+    const li = el("li", null, a.kind === "serious_accident" || a.kind === "accident_check" ? "alert" : "escalation");
+    li.appendChild(el("strong", a.kind === "serious_accident" ? "重大事故等" : a.kind === "accident_check" ? t("accident_check") : t("escalation")));
     li.append(" ");
     li.appendChild(el("a", `#${a.ticket_id} ${a.subject}`, undefined, { href: `#/tickets/${a.ticket_id}` }));
     li.appendChild(el("span", ` · ${statusLabel(a.status)} · ${centerName(a.center_id)} · `, "meta"));
