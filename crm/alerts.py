@@ -39,12 +39,9 @@ def alert_serious_accident(event: dict[str, Any]) -> bool:
         f" at {center.name if center else event['center_id']}. Reasons: {reasons}. "
         "Notify the Consumer Affairs Agency immediately (消費者安全法 第12条1項)."
     )
-    client = slack_client(settings.slack_api_base_url, settings.slack_bot_token)
-    try:
-        client.chat_postMessage(channel=settings.slack_alert_channel, text=text)
-    except (SlackApiError, SlackClientError) as exc:
-        # Raise so the job runner logs it; the live event already reached the consoles.
-        raise RuntimeError(f"Slack alert for ticket {event['ticket_id']} failed: {exc}") from exc
+    _post(
+        text, what=f"Slack alert for ticket {event['ticket_id']}"
+    )  # the live event already reached the consoles
     return True
 
 
@@ -72,19 +69,14 @@ def alert_overdue_accident(event: dict[str, Any]) -> bool:
         f" {minutes // 60}時間{minutes % 60}分 after 情報を得た日時."
         " Notify the Consumer Affairs Agency now (消費者安全法 第12条1項 直ちに)."
     )
-    client = slack_client(settings.slack_api_base_url, settings.slack_bot_token)
-    try:
-        client.chat_postMessage(channel=settings.slack_alert_channel, text=text)
-    except (SlackApiError, SlackClientError) as exc:
-        raise RuntimeError(f"Slack overdue alert for ticket {event['ticket_id']} failed: {exc}") from exc
+    _post(text, what=f"Slack overdue alert for ticket {event['ticket_id']}")
     return True
 
 
 def alert_stale_check(event: dict[str, Any]) -> bool:
     """Handler for AccidentCheckOverdue: a possible 重大事故等 nobody judged in time (no personal data)."""
     runtime = get_runtime()
-    settings = runtime.settings
-    if not settings.slack_enabled:
+    if not runtime.settings.slack_enabled:
         log.warning(
             "possible 重大事故等 not judged on ticket %s; Slack alerts are not configured", event["ticket_id"]
         )
@@ -92,14 +84,20 @@ def alert_stale_check(event: dict[str, Any]) -> bool:
     with Session(runtime.engine) as session:
         center = session.get(Center, event["center_id"])
     minutes = int(event.get("pending_seconds") or 0) // 60
-    text = (
+    _post(
         f":warning: 重大事故等の要確認が未判断 (possible serious accident not judged) — ticket #{event['ticket_id']}"
         f" at {center.name if center else event['center_id']}: check {event['check_id']} pending for"
-        f" {minutes // 60}時間{minutes % 60}分. Confirm it or rule it out now."
+        f" {minutes // 60}時間{minutes % 60}分. Confirm it or rule it out now.",
+        what=f"Slack check alert for ticket {event['ticket_id']}",
     )
+    return True
+
+
+def _post(text: str, *, what: str) -> None:
+    """Post ``text`` to the supervisors' channel; raise so the job runner logs a failure."""
+    settings = get_runtime().settings
     client = slack_client(settings.slack_api_base_url, settings.slack_bot_token)
     try:
         client.chat_postMessage(channel=settings.slack_alert_channel, text=text)
     except (SlackApiError, SlackClientError) as exc:
-        raise RuntimeError(f"Slack check alert for ticket {event['ticket_id']} failed: {exc}") from exc
-    return True
+        raise RuntimeError(f"{what} failed: {exc}") from exc

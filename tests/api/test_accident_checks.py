@@ -35,8 +35,10 @@ def test_a_possible_accident_must_be_judged_before_the_ticket_is_resolved(
     url = f"/api/accident-checks/{check['id']}/decision"
     res = client.post(url, json={"decision": "not_serious"}, headers=h)
     assert res.status_code == 422 and "why" in res.json()["detail"]  # a ruling-out needs its reason
-    for garbage in ({"decision": "maybe", "note": "x"}, {"decision": "serious", "extra": 1}, {}):
+    oversized = {"decision": "not_serious", "note": "火" * 2001}
+    for garbage in ({"decision": "maybe", "note": "x"}, {"decision": "serious", "extra": 1}, {}, oversized):
         assert client.post(url, json=garbage, headers=h).status_code == 422
+    assert client.get("/api/accident-checks", headers=h).json()[0]["status"] == "pending"  # nothing changed
     assert client.post(url, json={"decision": "serious"}, headers=other).status_code == 403
     assert (
         client.post(
